@@ -1,0 +1,57 @@
+"""The `nar-solver` console script: a thin shell over the library.
+
+Each command lives in its own module of this package and is registered below. Commands parse
+options, call the library and print with rich; they hold no logic a user could not call from Python.
+User-facing problems (:class:`nar_solver.errors.NarError`) become one line and an exit code here,
+in one place; ``--debug`` shows the traceback instead.
+"""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from nar_solver.errors import NarError
+
+
+class _NarGroup(click.Group):
+    """A click group that turns NarError into one line on stderr and the error's exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except NarError as err:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"error: {err}", err=True)
+            ctx.exit(err.exit_code)
+
+
+@click.group(cls=_NarGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
+@click.version_option(package_name="nar-solver")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Solve NAR visual analogy puzzles with a Factor-VAE latent space and a genetic search."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def _register() -> None:
+    """Attach every command module that exists; each defines a click command named ``command``."""
+    import importlib
+
+    for name in ("generate", "train", "plot", "traverse", "solve", "evaluate", "tune", "metrics"):
+        try:
+            module = importlib.import_module(f"nar_solver.cli.{name}")
+        except ModuleNotFoundError as err:
+            if err.name == f"nar_solver.cli.{name}":
+                continue  # command not built yet
+            raise
+        main.add_command(module.command)
+
+
+_register()
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""One error type for every problem a user can fix (bad file, bad puzzle, bad checkpoint, bad option).
+
+Raised where the problem is found; the CLI turns it into a single line and an exit code in one place.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+#: Exit codes shown by the CLI. ``USAGE`` for input the user gave us (paths, files, options),
+#: ``FAILURE`` for a run that went wrong on good input (for example a NaN loss).
+USAGE = 2
+FAILURE = 1
+
+
+class NarError(Exception):
+    """A user-facing problem. ``str(err)`` is the one line the user sees."""
+
+    exit_code = USAGE
+
+    def __init__(self, message: str, path: str | Path | None = None):
+        self.path = None if path is None else Path(path)
+        super().__init__(f"{self.path}: {message}" if self.path is not None else message)
+
+
+class PuzzleError(NarError):
+    """A puzzle file or folder that cannot be read or is inconsistent."""
+
+
+class CheckpointError(NarError):
+    """A checkpoint folder that is missing, corrupt, or of another architecture."""
+
+
+class RunFailure(NarError):
+    """Good input, failed run (non-finite loss, interrupted distributed job)."""
+
+    exit_code = FAILURE
