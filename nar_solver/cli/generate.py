@@ -1,0 +1,76 @@
+"""`nar-solver generate`: write a reproducible set of NAR puzzles to disk."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from nar_solver.errors import NarError
+from nar_solver.seeding import seed_everything
+from nar_solver.world.formats import FEWSHOT_IMAGES, FEWSHOT_JSON, write_fewshot, write_puzzle_folders
+from nar_solver.world.program import DEFAULT_LENGTHS, FAMILIES
+from nar_solver.world.puzzle import MAX_OBJECTS, Puzzle, generate_puzzles
+
+
+def _objects(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, int]:
+    """Parse ``MIN-MAX`` or ``N``."""
+    try:
+        parts = [int(p) for p in value.split("-")] if value else []
+    except ValueError:
+        parts = []
+    if len(parts) == 1:
+        parts *= 2
+    if len(parts) != 2 or not 1 <= parts[0] <= parts[1] <= MAX_OBJECTS:
+        raise click.BadParameter(f"expected MIN-MAX with 1 <= MIN <= MAX <= {MAX_OBJECTS} (e.g. 1-3), got {value!r}")
+    return parts[0], parts[1]
+
+
+def _tracked(puzzles: Iterable[Puzzle], count: int, label: str) -> Iterator[Puzzle]:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True)) as progress:
+        task = progress.add_task(label, total=count)
+        for puzzle in puzzles:
+            yield puzzle
+            progress.advance(task)
+
+
+@click.command(name="generate")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--count", "-n", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Number of puzzles.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Random seed; the same seed writes byte-identical files.")
+@click.option("--family", type=click.Choice(FAMILIES), default="mixed", show_default=True,
+              help="Program family: shift1 (one shift), shift (1-3 shifts), shape (conversions and flip), "
+                   "mixed (any primitives, some with out/clear branches).")
+@click.option("--objects", default="1-3", show_default=True, callback=_objects, metavar="MIN-MAX",
+              help="Objects per input board.")
+@click.option("--length", type=click.IntRange(min=1), default=None,
+              help="Primitives per program (default: drawn from the family's usual range).")
+@click.option("--examples", "n_examples", type=click.IntRange(min=1), default=6, show_default=True,
+              help="Examples per puzzle.")
+@click.option("--format", "layout", type=click.Choice(("folders", "fewshot")), default="folders",
+              show_default=True,
+              help="folders: one puzzle folder per puzzle (puzzle.json + PNGs); "
+                   f"fewshot: the published few-shot-nar layout ({FEWSHOT_JSON} + {FEWSHOT_IMAGES}/).")
+def command(out: Path, count: int, seed: int, family: str, objects: tuple[int, int], length: int | None,
+            n_examples: int, layout: str) -> None:
+    """Generate COUNT puzzles of one program family into OUT (which must be empty or new)."""
+    low, high = DEFAULT_LENGTHS[family]
+    if family == "shift1" and length not in (None, 1):
+        raise click.BadParameter("shift1 programs have exactly one primitive", param_hint="'--length'")
+    if out.exists() and any(out.iterdir()):
+        raise NarError("output folder is not empty; choose a new or empty folder", out)
+    seed_everything(seed)
+    puzzles = _tracked(
+        generate_puzzles(seed, count, family, n_examples=n_examples, objects=objects, length=length),
+        count, f"generating {family} puzzles")
+    if layout == "folders":
+        written = write_puzzle_folders(puzzles, out)
+    else:
+        written = write_fewshot(puzzles, out / FEWSHOT_JSON, out / FEWSHOT_IMAGES)
+    click.echo(f"wrote {written} {family} puzzles ({layout}, seed {seed}, objects {objects[0]}-{objects[1]}, "
+               f"length {length if length is not None else f'{low}-{high}'}) to {out}")
