@@ -1,0 +1,211 @@
+"""Train and measure the README's disentanglement table: four objectives x two worlds x N seeds.
+
+    python bench/disentanglement_table.py --steps 1500 --seeds 0 1 --out runs/table
+
+Objectives, all with the same network, optimiser, batch and number of steps:
+
+    vae        plain VAE                      (beta 1, no TC term)
+    beta-vae   beta-VAE                       (beta 4, no TC term)
+    fvae-d     Factor-VAE, discriminator TC   (beta 1, gamma G)
+    fvae-g     Factor-VAE, Gaussian TC        (beta 1, gamma G, the seed study's proposal 3.3)
+
+on procedural dSprites (gamma 35, the reference study's good value there) and on single NAR
+objects (gamma 20, the shipped objects preset). Optimiser settings are the objects preset's
+(Adam 2e-4 VAE / 1e-4 D) in both worlds so the short budget goes further. Every run is measured
+with the `standard` metric preset (`nar-solver metrics RUN --preset standard --seed S`).
+
+The script is resumable: finished runs and finished measurements are kept, an interrupted run is
+resumed. It prints the step time of every run and writes, under --out:
+
+    <world>/<method>/seed<S>/      the run folders (with metrics-<world>-standard.json)
+    results.json                   every run's summary metrics and training time
+    table.md                       mean +- half the range over seeds, per world and objective
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from nar_solver.evaluate.disentanglement import DisentanglementSettings, evaluate_checkpoint
+from nar_solver.io import atomic_write_json, atomic_write_text
+
+METHODS = {
+    "vae": ("VAE", dict(tc="none", gamma=0.0, beta=1.0)),
+    "beta-vae": ("beta-VAE (beta 4)", dict(tc="none", gamma=0.0, beta=4.0)),
+    "fvae-d": ("Factor-VAE, discriminator TC", dict(tc="discriminator", beta=1.0)),
+    "fvae-g": ("Factor-VAE, Gaussian TC", dict(tc="gaussian", beta=1.0)),
+}
+GAMMA = {"dsprites": 35.0, "objects": 20.0}
+COLUMNS = (
+    ("factorvae_score", "FactorVAE"),
+    ("mig", "MIG"),
+    ("dci_disentanglement", "DCI D"),
+    ("dci_completeness", "DCI C"),
+    ("dci_informativeness", "DCI I"),
+    ("sis", "SIS"),
+)
+
+
+def make_config(world: str, method: str, seed: int, steps: int, threads: int):
+    from nar_solver.train import TrainConfig
+
+    overrides = dict(METHODS[method][1])
+    if overrides["tc"] != "none":
+        overrides["gamma"] = GAMMA[world]
+    common = dict(steps=steps, seed=seed, device="cpu", threads=threads, lr=2e-4, lr_d=1e-4, batch_size=64,
+                  z_dim=10, save_every=max(steps // 3, 1))
+    if world == "objects":
+        return TrainConfig.from_preset("objects", **common, **overrides)
+    return TrainConfig.from_preset(None, data="dsprites", **common, **overrides)
+
+
+def finished_step(run: Path) -> int:
+    """The step of the saved weights, 0 when nothing is saved yet."""
+    from nar_solver.model.checkpoint import load_model
+
+    if not (run / "model.safetensors").is_file():
+        return 0
+    return load_model(run).step
+
+
+def train_run(run: Path, config, log) -> float:
+    """Train (or resume) one run; return the seconds spent now."""
+    from nar_solver.train import train
+
+    started = time.perf_counter()
+    done = finished_step(run)
+    if done >= config.steps:
+        return 0.0
+    resume = (run / "train_state.pt").is_file()
+    log(f"train {run} ({'resume from ' + str(done) if resume else 'new'}, {config.steps} steps)")
+    train(None if resume else config, run, resume=resume, progress=False, figures=True)
+    seconds = time.perf_counter() - started
+    reached = finished_step(run)
+    log(f"  {seconds:.0f} s, {seconds / max(reached - done, 1):.3f} s/step, now at step {reached}")
+    return seconds
+
+
+def measure_run(run: Path, world: str, seed: int, preset: str, log) -> dict:
+    out = run / f"metrics-{world}-{preset}.json"
+    if out.is_file():
+        return json.loads(out.read_text())
+    log(f"measure {run} on {world} ({preset})")
+    report = evaluate_checkpoint(run, data=world, seed=seed, settings=DisentanglementSettings.preset(preset),
+                                 device="cpu")
+    report.run["preset"] = preset
+    data = report.to_dict()
+    atomic_write_json(out, data)
+    log(f"  {report.seconds:.0f} s: " + ", ".join(f"{k} {v:.3f}" for k, v in report.summary().items()))
+    return data
+
+
+def format_table(results: list[dict], worlds: list[str], steps: int, seeds: list[int]) -> str:
+    lines = []
+    for world in worlds:
+        lines.append(f"**{world}** ({steps} steps, seeds {', '.join(map(str, seeds))}; mean ± half the range)\n")
+        lines.append("| objective | " + " | ".join(title for _, title in COLUMNS) + " |")
+        lines.append("|---" * (len(COLUMNS) + 1) + "|")
+        for method, (title, _) in METHODS.items():
+            rows = [r for r in results if r["world"] == world and r["method"] == method]
+            if not rows:
+                continue
+            cells = []
+            for key, _ in COLUMNS:
+                values = np.array([r["summary"][key] for r in rows], dtype=float)
+                spread = (values.max() - values.min()) / 2
+                cells.append(f"{values.mean():.2f} ± {spread:.2f}" if len(values) > 1 else f"{values[0]:.2f}")
+            label = title if method in ("vae", "beta-vae") else f"{title} (gamma {GAMMA[world]:g})"
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def reference_rows(worlds: list[str], preset: str, seed: int = 0, rotations: int = 3) -> str:
+    """What the metrics give for synthetic codes with each world's factor sizes: the scale to read
+    the trained models' numbers against (a perfect code is not 1 on every metric, and a rotated
+    one is not 0 on every metric)."""
+    from nar_solver.evaluate.disentanglement import evaluate_disentanglement
+    from nar_solver.evaluate.factors import CodedWorld, make_world
+
+    settings = DisentanglementSettings.preset(preset)
+    lines = []
+    for name in worlds:
+        real = make_world(name)
+        world = CodedWorld(real.factor_sizes, real.factor_names)
+        sizes = np.asarray(world.factor_sizes, dtype=float)
+        k = len(sizes)
+
+        def perfect(images):
+            return (world.decode(images) - (sizes - 1) / 2) / np.sqrt((sizes**2 - 1) / 12)
+
+        def rotated(draw):
+            q, r = np.linalg.qr(np.random.default_rng(1000 + draw).standard_normal((k, k)))
+            rotation = q * np.sign(np.diag(r))
+            return lambda images: perfect(images) @ rotation.T
+
+        codes = {
+            "perfect code (one dimension per factor)": [perfect],
+            f"random rotations of it (mean ± half range of {rotations})": [rotated(i) for i in range(rotations)],
+            f"perfect code without {world.factor_names[-1]}": [lambda images: perfect(images)[:, :-1]],
+        }
+        lines.append(f"**{name}: synthetic reference codes** ({preset} preset, seed {seed})\n")
+        lines.append("| code | " + " | ".join(title for _, title in COLUMNS) + " |")
+        lines.append("|---" * (len(COLUMNS) + 1) + "|")
+        for label, encoders in codes.items():
+            summaries = [evaluate_disentanglement(e, world, seed, settings).summary() for e in encoders]
+            cells = []
+            for key, _ in COLUMNS:
+                values = np.array([s[key] for s in summaries])
+                spread = (values.max() - values.min()) / 2
+                cells.append(f"{values.mean():.2f} ± {spread:.2f}" if len(values) > 1 else f"{values[0]:.2f}")
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--worlds", nargs="+", default=["objects", "dsprites"], choices=sorted(GAMMA))
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
+    parser.add_argument("--preset", default="standard", choices=("fast", "standard", "full"))
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads per run (0: all cores)")
+    parser.add_argument("--out", type=Path, default=Path("runs/table"))
+    parser.add_argument("--reference", action="store_true",
+                        help="only measure synthetic reference codes (perfect, rotated, missing a factor)")
+    args = parser.parse_args(argv)
+    if args.reference:
+        text = reference_rows(args.worlds, args.preset)
+        atomic_write_text(args.out / "reference.md", text + "\n")
+        print(text)
+        return 0
+
+    def log(message: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+    results = []
+    for world in args.worlds:  # one world's table completes before the next starts
+        for seed in args.seeds:
+            for method in args.methods:
+                run = args.out / world / method / f"seed{seed}"
+                config = make_config(world, method, seed, args.steps, args.threads)
+                seconds = train_run(run, config, log)
+                report = measure_run(run, world, seed, args.preset, log)
+                results.append(dict(world=world, method=method, seed=seed, steps=args.steps,
+                                    train_seconds_this_call=seconds, summary=report["summary"],
+                                    metrics_seconds=report["seconds"]))
+                atomic_write_json(args.out / "results.json", results)
+    table = format_table(results, args.worlds, args.steps, args.seeds)
+    atomic_write_text(args.out / "table.md", table + "\n")
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

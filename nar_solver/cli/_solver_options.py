@@ -1,0 +1,53 @@
+"""Options shared by `solve`, `evaluate` and `tune`: which model, which solver, which GA settings."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Callable
+
+import click
+
+from nar_solver.solve.fitness import DISTANCES
+from nar_solver.solve.ga import GAConfig
+from nar_solver.solve.manifold import KINDS
+from nar_solver.solve.solver import SolverSettings
+
+_DEFAULTS = GAConfig()
+
+
+def model_options(func: Callable) -> Callable:
+    """--checkpoint, --manifold, --device, --seed, --distance."""
+    options = [
+        click.option("--checkpoint", type=click.Path(path_type=Path), default=None,
+                     help="Run folder of a trained VAE (default: the shipped model of --manifold)."),
+        click.option("--manifold", type=click.Choice(KINDS), default="objects", show_default=True,
+                     help="objects: one code per object (object-level VAE); board: one code per whole "
+                          "board (the seed study's design, board-level VAE)."),
+        click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or auto."),
+        click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+                     help="Seeds python random, numpy and torch for every puzzle."),
+        click.option("--distance", type=click.Choice(DISTANCES), default=_DEFAULTS.distance, show_default=True,
+                     help="How a prediction is compared with an option: object-code sets, or decoded "
+                          "pixels (MSE, BCE, SSIM)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def ga_options(func: Callable) -> Callable:
+    """--population, --generations."""
+    func = click.option("--generations", type=click.IntRange(min=0), default=_DEFAULTS.generations,
+                        show_default=True, help="GA generations (at most; it stops early when every "
+                                                "example is solved by a margin).")(func)
+    func = click.option("--population", type=click.IntRange(min=2), default=_DEFAULTS.population,
+                        show_default=True, help="GA population size.")(func)
+    return func
+
+
+def settings_from(checkpoint: Path | None, manifold: str, device: str, seed: int, distance: str,
+                  population: int | None = None, generations: int | None = None) -> SolverSettings:
+    ga = dataclasses.replace(_DEFAULTS, distance=distance,
+                             population=population if population is not None else _DEFAULTS.population,
+                             generations=generations if generations is not None else _DEFAULTS.generations)
+    return SolverSettings(checkpoint=checkpoint, manifold=manifold, device=device, seed=seed, ga=ga)

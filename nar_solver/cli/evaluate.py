@@ -1,0 +1,79 @@
+"""`nar-solver evaluate`: accuracy of a solver over a puzzle set, with a 95% interval and breakdowns."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from nar_solver.cli._solver_options import ga_options, model_options, settings_from
+from nar_solver.errors import NarError
+from nar_solver.evaluate.accuracy import AccuracyReport, evaluate
+from nar_solver.io import atomic_write_json
+from nar_solver.solve.solver import SOLVER_NAMES, make_solver
+from nar_solver.world.formats import load_puzzles, read_fewshot
+
+
+def load_set(path: Path | None, problems: Path | None, images: Path | None, limit: int | None) -> list:
+    """Puzzles from PATH (any layout) or from --problems/--images (the few-shot-nar layout)."""
+    if (problems is None) != (images is None):
+        raise NarError("--problems and --images go together (the problems JSON and its image folder)")
+    if problems is not None:
+        if path is not None:
+            raise NarError("give either PATH or --problems/--images, not both")
+        return read_fewshot(problems, images, limit)
+    if path is None:
+        raise NarError("give a puzzle PATH, or --problems FILE --images DIR")
+    return load_puzzles(path, limit)
+
+
+def print_report(report: AccuracyReport, console: Console) -> None:
+    low, high = report.interval
+    console.print(f"[bold]{report.solver}[/]: accuracy {report.accuracy:.1%} "
+                  f"(95% interval {low:.1%}-{high:.1%}, {report.correct}/{report.n})   "
+                  f"{report.seconds_per_puzzle:.3f} s/puzzle")
+    for category, values in report.per_category().items():
+        table = Table(title=f"by {category}", title_justify="left")
+        for col in (category, "n", "accuracy", "95% interval"):
+            table.add_column(col, justify="right")
+        for value, t in values.items():
+            table.add_row(value, str(t["n"]), f"{t['accuracy']:.1%}", f"{t['low']:.1%}-{t['high']:.1%}")
+        console.print(table)
+
+
+@click.command(name="evaluate")
+@click.argument("path", type=click.Path(path_type=Path), required=False)
+@click.option("--problems", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A few-shot-nar problems JSON (with --images).")
+@click.option("--images", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The few-shot-nar image folder (with --problems).")
+@click.option("--solver", "solver_name", type=click.Choice(SOLVER_NAMES), default="ga", show_default=True)
+@model_options
+@ga_options
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N puzzles.")
+@click.option("--json-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help='Write {"accuracy", "n", "solver", "per_category", "results": [...]} to this file.')
+def command(path, problems, images, solver_name, checkpoint, manifold, device, seed, distance, population,
+            generations, limit, json_out) -> None:
+    """Solve every puzzle under PATH and report the accuracy."""
+    puzzles = load_set(path, problems, images, limit)
+    if not puzzles:
+        raise NarError("no puzzles found", path or problems)
+    settings = settings_from(checkpoint, manifold, device, seed, distance, population, generations)
+    solver = make_solver(solver_name, settings)
+    if solver.needs_model:
+        _ = solver.manifold  # fail fast on a bad checkpoint, before the progress bar
+    console = Console(stderr=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(f"solving with {solver_name}", total=len(puzzles))
+        report = evaluate(puzzles, solver, progress=lambda _: progress.advance(task))
+    report.settings = {"solver": solver_name, **settings.to_dict()}
+    print_report(report, Console())
+    if report.n == 0:
+        Console().print("[yellow]no puzzle has a known answer: nothing to score[/]")
+    if json_out is not None:
+        atomic_write_json(json_out, report.to_json())
+        Console().print(f"results: {json_out}")

@@ -1,0 +1,79 @@
+"""`nar-solver solve`: answer one puzzle and show why."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from nar_solver.cli._solver_options import ga_options, model_options, settings_from
+from nar_solver.errors import PuzzleError
+from nar_solver.solve.solver import SOLVER_NAMES, make_solver
+from nar_solver.world.formats import load_puzzles
+
+
+@click.command(name="solve")
+@click.argument("puzzle", type=click.Path(path_type=Path))
+@click.option("--solver", "solver_name", type=click.Choice(SOLVER_NAMES), default="ga", show_default=True,
+              help="The GA, or a baseline.")
+@model_options
+@ga_options
+@click.option("--index", type=click.IntRange(min=0), default=None,
+              help="Which puzzle to solve when PUZZLE holds several (a folder of puzzles, a few-shot-nar set).")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print {"answer", "scores", "confidence", "examples_solved", "seconds"} only.')
+@click.option("--figure", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write a PNG: the examples with their predicted outputs, the query, its prediction "
+                   "and the chosen option.")
+def command(puzzle: Path, solver_name: str, checkpoint, manifold, device, seed, distance, population,
+            generations, index, as_json: bool, figure: Path | None) -> None:
+    """Solve the puzzle in PUZZLE (a puzzle folder, or one of a set with --index)."""
+    puzzles = load_puzzles(puzzle, None if index is None else index + 1)
+    if index is not None:
+        if index >= len(puzzles):
+            raise PuzzleError(f"--index {index} is past the last puzzle ({len(puzzles)} found)", puzzle)
+        chosen = puzzles[index]
+    elif len(puzzles) == 1:
+        chosen = puzzles[0]
+    else:
+        raise PuzzleError(f"holds {len(puzzles)} puzzles; pick one with --index, or use nar-solver evaluate",
+                          puzzle)
+    settings = settings_from(checkpoint, manifold, device, seed, distance, population, generations)
+    solver = make_solver(solver_name, settings)
+    solution = solver.solve(chosen, with_images=figure is not None)
+    if figure is not None:
+        from nar_solver.solve.figures import solution_figure
+
+        solution_figure(chosen, solution, figure)
+    if as_json:
+        click.echo(json.dumps(solution.to_json()))
+        return
+    console = Console()
+    table = Table(title=f"puzzle {chosen.id} - {solver_name}", title_justify="left")
+    table.add_column("option", justify="right")
+    table.add_column("score", justify="right")
+    table.add_column("")
+    for i, score in enumerate(solution.scores):
+        marks = []
+        if i == solution.answer:
+            marks.append("[bold green]chosen[/]")
+        if chosen.query_answer is not None and i == chosen.query_answer:
+            marks.append("right answer")
+        table.add_row(str(i), f"{score:.4f}", ", ".join(marks))
+    console.print(table)
+    verdict = ""
+    if chosen.query_answer is not None:
+        verdict = " [green](correct)[/]" if solution.answer == chosen.query_answer else " [red](wrong)[/]"
+    console.print(f"answer: [bold]{solution.answer}[/]{verdict}   confidence: {solution.confidence:.2f}")
+    if solution.examples_solved is not None:
+        console.print(f"examples solved by the answer's own rule: {solution.examples_solved}/{solution.n_examples}")
+    if "generations" in solution.details:
+        early = " (stopped early: every example solved by the margin)" if solution.details.get("stopped_early") else ""
+        console.print(f"slots: {solution.details.get('slots')}   generations: {solution.details['generations']}{early}")
+    console.print(f"seconds: {solution.seconds:.3f}")
+    for note in solution.notes:
+        console.print(f"[yellow]note:[/] {note}")
+    if figure is not None:
+        console.print(f"figure: {figure}")

@@ -1,0 +1,95 @@
+"""`nar-solver train`: train a Factor-VAE into a run folder (or resume one)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from nar_solver.errors import NarError
+
+
+@click.command("train")
+@click.option("--preset", default=None, help="Settings of a shipped model: objects | boards. Options override it.")
+@click.option("--data", default=None, help="boards (default) | objects | dsprites | a puzzle folder (all its PNGs).")
+@click.option("--out", "out", type=click.Path(path_type=Path), default=None, help="New run folder.")
+@click.option("--resume", "resume", type=click.Path(path_type=Path), default=None,
+              help="Continue the run in this folder exactly (--steps may raise the total).")
+@click.option("--steps", type=int, default=None, help="Total training steps.")
+@click.option("--z-dim", type=int, default=None, help="Latent dimensions (default 10).")
+@click.option("--tc", default=None, help="Total-correlation penalty: discriminator | gaussian | gaussian-prior | none.")
+@click.option("--gamma", type=float, default=None, help="TC weight (0 = plain VAE).")
+@click.option("--beta", type=float, default=None, help="KL weight (beta-VAE when != 1).")
+@click.option("--batch-size", type=int, default=None, help="Images per batch (default 64; D sees a second batch).")
+@click.option("--lr", type=float, default=None, help="VAE learning rate.")
+@click.option("--lr-d", type=float, default=None, help="Discriminator learning rate.")
+@click.option("--seed", type=int, default=None, help="Seed of every random source (default 0).")
+@click.option("--device", default=None, help="auto | cpu | cuda (auto = CUDA when available).")
+@click.option("--precision", default=None, help="auto | fp32 | bf16 (auto: bf16 autocast on CUDA and on CPUs with native bf16).")
+@click.option("--compile/--no-compile", "compile_", default=None, help="torch.compile the networks (slow start).")
+@click.option("--threads", type=int, default=None, help="CPU threads (0 = all cores).")
+@click.option("--save-every", type=int, default=None, help="Checkpoint every N steps (default 1000).")
+@click.option("--log-every", type=int, default=None, help="One losses.jsonl row per N steps (default 10).")
+@click.option("--jitter", type=float, default=None, help="Max position jitter in px (objects default 2, boards 0).")
+@click.option("--jitter-fraction", type=float, default=None, help="Fraction of objects jittered (default 0.5).")
+@click.option("--variation/--no-variation", default=None, help="Glyph variation (default off: puzzles have none).")
+@click.option("--min-objects", type=int, default=None, help="Boards: fewest objects (default 1).")
+@click.option("--max-objects", type=int, default=None, help="Boards: most objects (default 3).")
+@click.option("--latent-sample", type=int, default=None, help="Images encoded for latent_low/high (default 2048).")
+@click.option("--progress/--no-progress", default=True, help="Show the progress bar.")
+@click.option("--figures/--no-figures", default=True, help="Draw the figures when training ends.")
+def command(preset, data, out, resume, steps, z_dim, tc, gamma, beta, batch_size, lr, lr_d, seed, device, precision,
+            compile_, threads, save_every, log_every, jitter, jitter_fraction, variation, min_objects, max_objects,
+            latent_sample, progress, figures):
+    """Train a Factor-VAE on NAR images; write checkpoints, losses and figures into the run folder."""
+    from nar_solver.train import TrainConfig, train
+    from nar_solver.train.loop import DistContext
+
+    options = dict(data=data, steps=steps, z_dim=z_dim, tc=tc, gamma=gamma, beta=beta, batch_size=batch_size,
+                   lr=lr, lr_d=lr_d, seed=seed, device=device, precision=precision, compile=compile_,
+                   threads=threads, save_every=save_every, log_every=log_every, jitter=jitter,
+                   jitter_fraction=jitter_fraction, variation=variation, min_objects=min_objects,
+                   max_objects=max_objects, latent_sample=latent_sample)
+    if (out is None) == (resume is None):
+        raise NarError("give exactly one of --out DIR (new run) or --resume DIR")
+    if resume is not None:
+        if preset is not None:
+            raise NarError("--preset cannot be combined with --resume (the run keeps its settings)")
+        stored = TrainConfig.load(resume / "config.json") if (resume / "config.json").is_file() else None
+        config = None
+        if stored is not None:
+            given = {k: v for k, v in options.items() if v is not None}
+            config = stored.replace(**given) if given else None
+        run = train(config, resume, resume=True, progress=progress, figures=figures)
+    else:
+        config = TrainConfig.from_preset(preset, **options)
+        run = train(config, out, resume=False, progress=progress, figures=figures)
+    if DistContext.from_env().is_main:
+        print_summary(run)
+
+
+def print_summary(run: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from nar_solver.train.report import summarise
+
+    s = summarise(run)
+    table = Table(title=f"training run {s['run']}", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    status = "finished" if s["steps_done"] >= s["steps_planned"] else "stopped early (resume with --resume)"
+    table.add_row("steps", f"{s['steps_done']} of {s['steps_planned']} ({status})")
+    table.add_row("data / penalty", f"{s['data']} / tc={s['tc']} gamma={s['gamma']:g} beta={s['beta']:g}")
+    if "seconds" in s:
+        table.add_row("time", f"{s['seconds']:.1f} s")
+    if "ms_per_step" in s:
+        table.add_row("speed (this session)", f"{s['ms_per_step']:.1f} ms/step, {s['images_per_s']:.0f} images/s, "
+                      f"data {100 * s['data_share']:.1f}% of it")
+    last = s["last"]
+    if last:
+        parts = [f"recon {last['recon']:.2f}", f"KL {last['kl']:.3f}", f"TC {last['tc']:.3f}"]
+        if last.get("d_loss") is not None:
+            parts += [f"D loss {last['d_loss']:.4f}", f"D acc {last['d_acc']:.3f}"]
+        table.add_row(f"last window (step {last['step']})", ", ".join(parts))
+    table.add_row("files", ", ".join(s["files"]))
+    Console().print(table)

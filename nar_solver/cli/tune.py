@@ -1,0 +1,75 @@
+"""`nar-solver tune`: the GA's accuracy and time for each population x generations pair."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from nar_solver.cli._solver_options import model_options, settings_from
+from nar_solver.cli.evaluate import load_set
+from nar_solver.errors import NarError
+from nar_solver.evaluate.tuning import parse_int_list, tune
+from nar_solver.io import atomic_write_json
+from nar_solver.solve.solver import GASolver
+
+
+@click.command(name="tune")
+@click.argument("path", type=click.Path(path_type=Path), required=False)
+@click.option("--problems", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A few-shot-nar problems JSON (with --images).")
+@click.option("--images", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The few-shot-nar image folder (with --problems).")
+@click.option("--population", "populations", default="16,32,64,128", show_default=True,
+              help="Comma-separated population sizes.")
+@click.option("--generations", "generation_list", default="10,25,50", show_default=True,
+              help="Comma-separated generation counts.")
+@model_options
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N puzzles.")
+@click.option("--tolerance", type=click.FloatRange(0, 1), default=0.01, show_default=True,
+              help="Recommend the fastest Pareto pair within this accuracy of the best.")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=Path("tune.png"),
+              show_default=True, help="Where to write the accuracy-vs-time plot.")
+@click.option("--json-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write every point as JSON.")
+def command(path, problems, images, populations, generation_list, checkpoint, manifold, device, seed, distance,
+            limit, tolerance, plot, json_out) -> None:
+    """Sweep population x generations of the GA on the puzzles under PATH."""
+    pops = parse_int_list(populations, "--population")
+    gens = parse_int_list(generation_list, "--generations")
+    if min(pops) < 2:
+        raise NarError("--population values must be at least 2")
+    puzzles = load_set(path, problems, images, limit)
+    if not puzzles:
+        raise NarError("no puzzles found", path or problems)
+    if not any(p.query_answer is not None for p in puzzles):
+        raise NarError("no puzzle has a known answer: tuning needs labelled puzzles", path or problems)
+    settings = settings_from(checkpoint, manifold, device, seed, distance)
+    manifold_obj = GASolver(settings).manifold
+    console = Console()
+    console.print(f"{len(puzzles)} puzzles, {len(pops) * len(gens)} settings")
+    report = tune(puzzles, pops, gens, settings, manifold_obj, tolerance,
+                  progress=lambda p: console.print(
+                      f"  population {p.population:>4}  generations {p.generations:>4}: "
+                      f"{p.accuracy:.1%}  {p.seconds_per_puzzle:.3f} s/puzzle"))
+    table = Table(title="GA settings", title_justify="left")
+    for col in ("population", "generations", "accuracy", "95% interval", "s/puzzle", "Pareto", ""):
+        table.add_column(col, justify="right")
+    for p in sorted(report.points, key=lambda p: (p.population, p.generations)):
+        low, high = p.interval
+        table.add_row(str(p.population), str(p.generations), f"{p.accuracy:.1%}", f"{low:.1%}-{high:.1%}",
+                      f"{p.seconds_per_puzzle:.3f}", "yes" if p.pareto else "",
+                      "[bold green]recommended[/]" if p.recommended else "")
+    console.print(table)
+    rec = report.recommended
+    console.print(f"Pareto front: " + ", ".join(f"{p.population}x{p.generations}" for p in report.pareto))
+    console.print(f"recommended default: --population {rec.population} --generations {rec.generations} "
+                  f"({rec.accuracy:.1%}, {rec.seconds_per_puzzle:.3f} s/puzzle)")
+    from nar_solver.solve.figures import tuning_figure
+
+    tuning_figure(report, plot)
+    console.print(f"plot: {plot}")
+    if json_out is not None:
+        atomic_write_json(json_out, report.to_json())
+        console.print(f"results: {json_out}")

@@ -1,0 +1,174 @@
+"""Training images: endless procedural NAR boards and objects, a folder of PNGs, dSprites.
+
+Every source hands out uint8 grey batches (N, 64, 64), 255 = white. Procedural sources draw each
+batch from a numpy Generator seeded by (seed, rank, step, which), so any batch can be recomputed
+from its step number alone: resuming needs no data state and every distributed rank gets its own
+stream. Rendering composites cached 20x20 glyph tiles with vectorised numpy.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from nar_solver.data.render import composite_min, paste_tiles, render_single_objects
+from nar_solver.errors import NarError
+from nar_solver.world.board import GRID, IMAGE_SIZE, WHITE
+from nar_solver.world.glyphs import SHAPES, GlyphVariation, glyph_bank, glyph_tile
+
+CELLS = GRID * GRID
+#: Varied tiles drawn per shape when glyph variation is on (drawn once, then reused).
+VARIANTS_PER_SHAPE = 32
+
+
+class GlyphTiles:
+    """Cached tiles: (shapes, variants, 20, 20). Variant 0 is the canonical tile the puzzles use.
+
+    With ``variation`` on, variants 1.. are jittered redraws (stroke width, small rotation, scale,
+    shear, sub-pixel shift); half of the draws still use the canonical tile, so the exact puzzle
+    glyphs stay well represented.
+    """
+
+    def __init__(self, shapes: tuple[str, ...] = SHAPES, variation: bool = False, seed: int = 0):
+        unknown = [s for s in shapes if s not in SHAPES]
+        if unknown:
+            raise NarError(f"unknown shape(s) {', '.join(unknown)}; known: {', '.join(SHAPES)}")
+        self.shapes = tuple(shapes)
+        bank = glyph_bank()
+        canonical = np.stack([bank[SHAPES.index(s)] for s in self.shapes])[:, None]
+        if not variation:
+            self.tiles = np.ascontiguousarray(canonical)
+        else:
+            rng = np.random.default_rng([seed, 0x6C79])
+            spec = GlyphVariation()
+            varied = np.stack([
+                np.stack([glyph_tile(s, spec, rng) for _ in range(VARIANTS_PER_SHAPE)]) for s in self.shapes
+            ])
+            self.tiles = np.concatenate([canonical, varied], axis=1)
+
+    def draw(self, rng: np.random.Generator, shape_index: np.ndarray) -> np.ndarray:
+        """Tiles for the given shape indices, picking a variant per draw."""
+        n_variants = self.tiles.shape[1]
+        if n_variants == 1:
+            return self.tiles[shape_index, 0]
+        varied = rng.random(shape_index.shape) < 0.5
+        variant = np.where(varied, rng.integers(1, n_variants, shape_index.shape), 0)
+        return self.tiles[shape_index, variant]
+
+
+class ObjectsSource:
+    """Single-object boards: one glyph in one cell, the factors being shape, x and y.
+
+    A fraction ``1 - jitter_fraction`` of the images sits exactly on its cell (as in puzzles); the
+    rest is moved by a continuous offset uniform in [-jitter, jitter] px on each axis, so x and y
+    are smooth latent axes rather than three isolated points.
+    """
+
+    name = "objects"
+
+    def __init__(self, jitter: float = 2.0, jitter_fraction: float = 0.5, variation: bool = False,
+                 shapes: tuple[str, ...] = SHAPES, seed: int = 0):
+        if jitter < 0 or not 0.0 <= jitter_fraction <= 1.0:
+            raise NarError(f"jitter must be >= 0 and jitter_fraction in [0, 1], got {jitter}, {jitter_fraction}")
+        self.jitter, self.jitter_fraction = float(jitter), float(jitter_fraction)
+        self.glyphs = GlyphTiles(shapes, variation, seed)
+
+    def factors(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+        """Random factors: shape index, cell x, cell y and the pixel offsets dx, dy."""
+        shape = rng.integers(0, len(self.glyphs.shapes), n)
+        cell = rng.integers(0, CELLS, n)
+        moved = rng.random(n) < self.jitter_fraction
+        dx = np.where(moved, rng.uniform(-self.jitter, self.jitter, n), 0.0)
+        dy = np.where(moved, rng.uniform(-self.jitter, self.jitter, n), 0.0)
+        return {"shape": shape, "x": cell % GRID, "y": cell // GRID, "dx": dx, "dy": dy}
+
+    def render(self, rng: np.random.Generator, factors: dict[str, np.ndarray]) -> np.ndarray:
+        tiles = self.glyphs.draw(rng, factors["shape"])
+        return render_single_objects(tiles, factors["x"], factors["y"], factors["dx"], factors["dy"])
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return self.render(rng, self.factors(rng, n))
+
+
+class BoardsSource:
+    """Random NAR boards: ``min_objects``..``max_objects`` objects (uniform), distinct cells, uniform shapes.
+
+    Without jitter the tiles are pasted opaque exactly as puzzles are rendered; with jitter each
+    object moves like in :class:`ObjectsSource` and overlapping tiles keep the darker ink.
+    """
+
+    name = "boards"
+
+    def __init__(self, min_objects: int = 1, max_objects: int = 3, jitter: float = 0.0,
+                 jitter_fraction: float = 0.5, variation: bool = False, shapes: tuple[str, ...] = SHAPES,
+                 seed: int = 0):
+        if not 1 <= min_objects <= max_objects <= CELLS:
+            raise NarError(f"objects per board must satisfy 1 <= min <= max <= {CELLS}, "
+                           f"got {min_objects}..{max_objects}")
+        self.min_objects, self.max_objects = min_objects, max_objects
+        self.objects = ObjectsSource(jitter, jitter_fraction, variation, shapes, seed)
+
+    def layout(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+        """Random boards: ``count`` (n,), and per slot ``shape``, ``x``, ``y`` (n, max_objects); slots
+        at or beyond an image's count are unused."""
+        count = rng.integers(self.min_objects, self.max_objects + 1, n)
+        cells = np.argsort(rng.random((n, CELLS)), axis=1)[:, : self.max_objects]  # distinct cells
+        shape = rng.integers(0, len(self.objects.glyphs.shapes), (n, self.max_objects))
+        return {"count": count, "shape": shape, "x": cells % GRID, "y": cells // GRID}
+
+    def render(self, rng: np.random.Generator, layout: dict[str, np.ndarray]) -> np.ndarray:
+        count, shape, cx, cy = layout["count"], layout["shape"], layout["x"], layout["y"]
+        n = len(count)
+        if self.objects.jitter == 0.0:
+            images = np.full((n, IMAGE_SIZE, IMAGE_SIZE), WHITE, dtype=np.uint8)
+            for slot in range(self.max_objects):
+                batch = np.nonzero(count > slot)[0]
+                tiles = self.objects.glyphs.draw(rng, shape[batch, slot])
+                paste_tiles(images, tiles, cx[batch, slot], cy[batch, slot], batch)
+            return images
+        layers = np.full((self.max_objects, n, IMAGE_SIZE, IMAGE_SIZE), WHITE, dtype=np.uint8)
+        for slot in range(self.max_objects):
+            batch = np.nonzero(count > slot)[0]
+            factors = self.objects.factors(rng, len(batch))
+            factors.update(shape=shape[batch, slot], x=cx[batch, slot], y=cy[batch, slot])
+            layers[slot, batch] = self.objects.render(rng, factors)
+        return composite_min(layers)
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return self.render(rng, self.layout(rng, n))
+
+
+class DSpritesSource:
+    """The procedural dSprites grid (``nar_solver.data.dsprites``), uniform over all factors."""
+
+    name = "dsprites"
+
+    def __init__(self):
+        from nar_solver.data import dsprites
+
+        self._random_batch = dsprites.random_batch
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return self._random_batch(rng, n)
+
+
+class FolderSource:
+    """Every PNG of a puzzle folder tree or a few-shot-nar layout, held in memory as uint8 (labels unused)."""
+
+    def __init__(self, path: str | Path):
+        from nar_solver.world.formats import iter_image_paths, load_grey_png
+
+        path = Path(path)
+        if not path.exists():
+            raise NarError("--data is not boards, objects or dsprites, and no such folder exists", path)
+        if not path.is_dir():
+            raise NarError("--data expects boards, objects, dsprites or a folder of puzzle images", path)
+        paths = iter_image_paths(path)
+        if not paths:
+            raise NarError("no PNG images found in this folder", path)
+        self.name = f"folder:{path}"
+        self.path = path
+        self.images = np.stack([load_grey_png(p) for p in paths])
+
+    def __len__(self) -> int:
+        return len(self.images)

@@ -1,0 +1,58 @@
+"""Choosing the compute device: `--device auto|cpu|cuda`, one code path for both."""
+from __future__ import annotations
+
+import os
+
+import torch
+
+from nar_solver.errors import NarError
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """auto = CUDA when available, else CPU. Asking for CUDA without a usable GPU is a one-line error.
+
+    A specific GPU can be named as ``cuda:1``.
+    """
+    name = (name or "auto").strip().lower()
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cpu":
+        return torch.device("cpu")
+    if name == "cuda" or name.startswith("cuda:"):
+        if not torch.cuda.is_available():
+            raise NarError(f"--device {name}: no CUDA GPU is available here (torch {torch.__version__}); "
+                           "use --device cpu or auto")
+        device = torch.device(name)
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise NarError(f"--device {name}: only {torch.cuda.device_count()} CUDA device(s) present")
+        return device
+    raise NarError(f"--device {name!r}: expected one of {', '.join(DEVICE_CHOICES)}")
+
+
+def configure_backend(device: torch.device, threads: int | None = None) -> None:
+    """Speed settings that do not change results beyond float noise.
+
+    CUDA: TF32 matmuls/convolutions and cuDNN autotuning. CPU: use all cores (or ``threads``).
+    """
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cudnn.benchmark = True
+    else:
+        torch.set_num_threads(max(1, threads or available_cores()))
+
+
+def available_cores() -> int:
+    """CPU cores this process may use (respects affinity masks and cgroup-limited containers)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - non-Linux
+        return os.cpu_count() or 1
+
+
+def cpu_has_fast_bf16() -> bool:
+    """True when the CPU has native bf16 dot products (AVX512-BF16 or AMX), where bf16 autocast pays."""
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)

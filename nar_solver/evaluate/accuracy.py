@@ -1,0 +1,147 @@
+"""Accuracy of a solver over a puzzle set, with a 95% Wilson interval and breakdowns.
+
+Breakdowns (only where the puzzles say it): ``family``, program ``length`` (primitives, control
+tokens not counted), ``outs`` (copies the program emits), and ``objects`` (objects on the query
+input, from its board when known, else from perception). Puzzles without a known answer are solved
+and listed but not counted in the accuracy.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from nar_solver.solve.perception import split_objects
+from nar_solver.solve.solver import Solver
+from nar_solver.world.program import count_outs, primitive_count
+from nar_solver.world.puzzle import Puzzle
+
+Z95 = 1.959963984540054
+
+
+def wilson_interval(correct: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion (better than the normal one near 0 and 1
+    and for small n). (0, 1) when n is 0."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = correct / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+@dataclass
+class PuzzleResult:
+    id: str
+    predicted: int
+    answer: int | None
+    correct: bool | None
+    seconds: float
+    confidence: float
+    examples_solved: int | None
+    categories: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "predicted": self.predicted, "answer": self.answer,
+                "correct": self.correct, "seconds": self.seconds}
+
+
+@dataclass
+class Tally:
+    n: int = 0
+    correct: int = 0
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.n if self.n else 0.0
+
+    def to_json(self) -> dict:
+        low, high = wilson_interval(self.correct, self.n)
+        return {"n": self.n, "correct": self.correct, "accuracy": self.accuracy, "low": low, "high": high}
+
+
+@dataclass
+class AccuracyReport:
+    solver: str
+    results: list[PuzzleResult]
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def scored(self) -> list[PuzzleResult]:
+        return [r for r in self.results if r.correct is not None]
+
+    @property
+    def n(self) -> int:
+        return len(self.scored)
+
+    @property
+    def correct(self) -> int:
+        return sum(1 for r in self.scored if r.correct)
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.n if self.n else 0.0
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        return wilson_interval(self.correct, self.n)
+
+    @property
+    def seconds_per_puzzle(self) -> float:
+        return sum(r.seconds for r in self.results) / len(self.results) if self.results else 0.0
+
+    def per_category(self) -> dict[str, dict[str, dict]]:
+        """{category: {value: {n, correct, accuracy, low, high}}} over scored puzzles."""
+        table: dict[str, dict[str, Tally]] = {}
+        for r in self.scored:
+            for category, value in r.categories.items():
+                tally = table.setdefault(category, {}).setdefault(value, Tally())
+                tally.n += 1
+                tally.correct += int(bool(r.correct))
+        return {c: {v: t.to_json() for v, t in sorted(values.items(), key=lambda kv: _order(kv[0]))}
+                for c, values in table.items()}
+
+    def to_json(self) -> dict:
+        """The documented schema of ``nar-solver evaluate --json-out`` (plus interval, timing and settings)."""
+        low, high = self.interval
+        return {"accuracy": self.accuracy, "n": self.n, "solver": self.solver,
+                "per_category": self.per_category(), "results": [r.to_json() for r in self.results],
+                "interval_95": [low, high], "seconds_per_puzzle": self.seconds_per_puzzle,
+                "settings": self.settings}
+
+
+def _order(value: str):
+    return (0, int(value), "") if value.isdigit() else (1, 0, value)
+
+
+def categories_of(puzzle: Puzzle) -> dict[str, str]:
+    """What the puzzle says about itself: family, program length and outs, query object count."""
+    out: dict[str, str] = {}
+    if puzzle.family:
+        out["family"] = str(puzzle.family)
+    if puzzle.program:
+        out["length"] = str(primitive_count(puzzle.program))
+        out["outs"] = str(count_outs(puzzle.program))
+    if puzzle.query_board is not None:
+        out["objects"] = str(len(puzzle.query_board))
+    else:
+        out["objects"] = str(len(split_objects(puzzle.query)))
+    return out
+
+
+def evaluate(puzzles: Iterable[Puzzle], solver: Solver,
+             progress: Callable[[PuzzleResult], None] | None = None) -> AccuracyReport:
+    """Solve every puzzle and tally the answers; ``progress`` is called after each puzzle."""
+    results = []
+    for puzzle in puzzles:
+        solution = solver.solve(puzzle)
+        answer = puzzle.query_answer
+        result = PuzzleResult(str(puzzle.id), int(solution.answer), answer,
+                              None if answer is None else bool(solution.answer == answer),
+                              float(solution.seconds), float(solution.confidence), solution.examples_solved,
+                              categories_of(puzzle))
+        results.append(result)
+        if progress is not None:
+            progress(result)
+    return AccuracyReport(solver.name, results)

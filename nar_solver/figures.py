@@ -1,0 +1,133 @@
+"""Every picture the tool draws: plain functions of numpy arrays that write a PNG.
+
+Images are uint8 grey (64, 64), 255 = white, as everywhere in the project. Matplotlib runs on the
+non-interactive Agg backend, so figures work on headless machines.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+_LOSS_PANELS = (
+    ("recon", "reconstruction (nats / image)"),
+    ("kl", "KL to N(0, I)"),
+    ("tc", "total correlation (training estimate)"),
+    ("d_loss", "discriminator loss"),
+    ("d_acc", "discriminator accuracy"),
+    ("loss", "total VAE loss"),
+)
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    _pyplot().close(fig)
+    return path
+
+
+def plot_losses(rows: Sequence[dict[str, Any]], path: str | Path, title: str = "") -> Path:
+    """Loss curves against steps: reconstruction, KL, TC (with the Gaussian-fit TC), D loss and accuracy."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(2, 3, figsize=(13, 6.5))
+    steps = np.array([r["step"] for r in rows], dtype=float)
+    for ax, (key, label) in zip(axes.flat, _LOSS_PANELS):
+        values = np.array([np.nan if r.get(key) is None else r[key] for r in rows], dtype=float)
+        if np.isfinite(values).any():
+            ax.plot(steps, values, lw=1.0, label=key)
+            if key == "tc" and any(r.get("tc_gaussian") is not None for r in rows):
+                gauss = np.array([np.nan if r.get("tc_gaussian") is None else r["tc_gaussian"] for r in rows])
+                ax.plot(steps, gauss, lw=1.0, ls="--", label="Gaussian fit of batch codes")
+                ax.legend(fontsize=7)
+            if key == "d_acc":
+                ax.axhline(0.5, color="grey", lw=0.6, ls=":")
+        else:
+            ax.text(0.5, 0.5, "not used in this run", ha="center", va="center", transform=ax.transAxes,
+                    color="grey")
+        ax.set_title(label, fontsize=9)
+        ax.set_xlabel("step", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def _tile_grid(images: np.ndarray, pad: int = 2, value: int = 200) -> np.ndarray:
+    """(rows, cols, h, w) uint8 -> one image with ``pad`` px separators."""
+    rows, cols, h, w = images.shape
+    out = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad), value, dtype=np.uint8)
+    for r in range(rows):
+        for c in range(cols):
+            y, x = pad + r * (h + pad), pad + c * (w + pad)
+            out[y:y + h, x:x + w] = images[r, c]
+    return out
+
+
+def reconstruction_grid(inputs: np.ndarray, reconstructions: np.ndarray, path: str | Path,
+                        columns: int = 8, title: str = "") -> Path:
+    """Inputs over their reconstructions: row pairs (input row, reconstruction row) of ``columns`` images."""
+    n = min(len(inputs), len(reconstructions))
+    columns = max(1, min(columns, n))
+    blocks = -(-n // columns)
+    grid = np.full((2 * blocks, columns, 64, 64), 255, dtype=np.uint8)
+    for i in range(n):
+        b, c = divmod(i, columns)
+        grid[2 * b, c], grid[2 * b + 1, c] = inputs[i], reconstructions[i]
+    plt = _pyplot()
+    picture = _tile_grid(grid)
+    fig, ax = plt.subplots(figsize=(columns * 0.9 + 0.8, 2 * blocks * 0.9 + 0.4))
+    ax.imshow(picture, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([2 + 66 * r + 32 for r in range(2 * blocks)])
+    ax.set_yticklabels(["input" if r % 2 == 0 else "recon" for r in range(2 * blocks)], fontsize=7)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return _save(fig, path)
+
+
+def traversal_grid(image: np.ndarray, reconstruction: np.ndarray, sweeps: np.ndarray, values: Sequence[float],
+                   dims: Sequence[int], path: str | Path, row_notes: Sequence[str] | None = None,
+                   title: str = "", mode: str = "offset") -> Path:
+    """Latent traversals: one row per dimension, one column per swept value.
+
+    ``sweeps`` is uint8 (len(dims), len(values), 64, 64). The two left columns show the input and its
+    unperturbed reconstruction (framed in red); in offset mode the column of offset 0, which
+    decodes the unperturbed code, is framed too.
+    """
+    dims, values = list(dims), [float(v) for v in values]
+    rows, cols = len(dims), len(values) + 2
+    grid = np.full((rows, cols, 64, 64), 255, dtype=np.uint8)
+    grid[:, 0], grid[:, 1], grid[:, 2:] = image, reconstruction, sweeps
+    plt = _pyplot()
+    picture = _tile_grid(grid)
+    fig, ax = plt.subplots(figsize=(cols * 0.75 + 1.2, rows * 0.75 + 0.8))
+    ax.imshow(picture, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+    marked = [1] + ([2 + i for i, v in enumerate(values) if abs(v) < 1e-9] if mode == "offset" else [])
+    from matplotlib.patches import Rectangle
+
+    for c in marked:
+        ax.add_patch(Rectangle((1 + 66 * c, 1), 65, 66 * rows, fill=False, edgecolor="red", lw=1.2))
+    ax.set_xticks([2 + 66 * c + 32 for c in range(cols)])
+    sign = "+" if mode == "offset" else ""
+    ax.set_xticklabels(["input", "recon"] + [f"{sign}{v:g}" if v > 0 else f"{v:g}" for v in values],
+                       fontsize=7, rotation=0)
+    ax.set_yticks([2 + 66 * r + 32 for r in range(rows)])
+    notes = list(row_notes) if row_notes is not None else [""] * rows
+    ax.set_yticklabels([f"z{d}{(' ' + n) if n else ''}" for d, n in zip(dims, notes)], fontsize=7)
+    ax.set_xlabel("offset added to the code" if mode == "offset" else "value of the dimension", fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return _save(fig, path)

@@ -1,0 +1,143 @@
+"""Checkpoints: VAE weights in safetensors, training state as plain tensors, never pickled objects.
+
+A run folder holds ``config.json`` (the TrainConfig), ``model.safetensors`` (the VAE's weights plus
+``latent_low``/``latent_high``) and ``train_state.pt`` (everything needed to resume, loadable with
+``torch.load(weights_only=True)``). Nothing here ever unpickles arbitrary objects: a pickle
+smuggled into a run folder is refused, not executed.
+
+``latent_low``/``latent_high`` are the 0.5th and 99.5th percentiles, per latent dimension, of the
+encoder means over a fixed sample of training images (``latent_sample`` of them, default 2048),
+computed at every save, so a solver can clip perturbed codes to where the data lives.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save as save_safetensors
+
+from nar_solver.errors import CheckpointError, NarError
+from nar_solver.io import atomic_write_bytes
+from nar_solver.model.vae import ARCHITECTURE, FactorVAE
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+STATE_FILE = "train_state.pt"
+LATENT_QUANTILES = (0.005, 0.995)
+_RANGE_KEYS = ("latent_low", "latent_high")
+
+__all__ = ["CheckpointError", "LoadedModel", "latent_range", "load_model", "load_train_state",
+           "save_model", "save_train_state"]
+
+
+@dataclass
+class LoadedModel:
+    vae: FactorVAE            # in eval mode, on the requested device
+    config: Any               # nar_solver.train.TrainConfig
+    latent_low: torch.Tensor  # (z_dim,) float32, per-dimension 0.5th percentile of training codes
+    latent_high: torch.Tensor  # (z_dim,) float32, 99.5th percentile
+    step: int = 0             # training step the weights come from
+    run_dir: Path | None = None
+
+
+def latent_range(means: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-dimension (0.5th, 99.5th) percentiles of encoder means (N, z)."""
+    q = torch.tensor(LATENT_QUANTILES, dtype=torch.float32, device=means.device)
+    low, high = torch.quantile(means.float(), q, dim=0)
+    return low.cpu(), high.cpu()
+
+
+def save_model(run_dir: str | Path, vae: FactorVAE, latent_low: torch.Tensor, latent_high: torch.Tensor,
+               step: int) -> Path:
+    """Write model.safetensors atomically: the VAE's weights, the latent range, and metadata."""
+    tensors = {name: t.detach().cpu().contiguous() for name, t in vae.state_dict().items()}
+    tensors["latent_low"] = latent_low.detach().float().cpu().contiguous()
+    tensors["latent_high"] = latent_high.detach().float().cpu().contiguous()
+    metadata = {"architecture": ARCHITECTURE, "z_dim": str(vae.z_dim), "step": str(int(step))}
+    path = Path(run_dir) / WEIGHTS_FILE
+    atomic_write_bytes(path, save_safetensors(tensors, metadata=metadata))
+    return path
+
+
+def load_model(run_dir: str | Path, device: str | torch.device = "cpu") -> LoadedModel:
+    """The trained VAE of a run folder, in eval mode, with its config and latent range.
+
+    Raises CheckpointError (one line, with the path) for a missing folder, missing or corrupt
+    weights, a config of another architecture or z_dim, or unknown config keys.
+    """
+    from nar_solver.train.config import TrainConfig  # the config type lives with the trainer
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise CheckpointError("checkpoint folder does not exist", run_dir)
+    config_path, weights_path = run_dir / CONFIG_FILE, run_dir / WEIGHTS_FILE
+    if not config_path.is_file():
+        raise CheckpointError("no config.json in this checkpoint folder", run_dir)
+    try:
+        config = TrainConfig.load(config_path)
+    except CheckpointError:
+        raise
+    except NarError as err:
+        raise CheckpointError(str(err).removeprefix(f"{config_path}: "), config_path) from None
+    if not weights_path.is_file():
+        raise CheckpointError("no model.safetensors in this checkpoint folder (train it first)", run_dir)
+    try:
+        with safe_open(weights_path, framework="pt") as handle:
+            metadata = dict(handle.metadata() or {})
+            tensors = {key: handle.get_tensor(key) for key in handle.keys()}
+    except (SafetensorError, OSError, ValueError, RuntimeError) as err:
+        raise CheckpointError(f"corrupt or unreadable weights ({err.__class__.__name__})", weights_path) from None
+    if metadata.get("architecture", ARCHITECTURE) != ARCHITECTURE:
+        raise CheckpointError(f"weights of architecture {metadata.get('architecture')!r}, "
+                              f"expected {ARCHITECTURE!r}", weights_path)
+    missing = [k for k in _RANGE_KEYS if k not in tensors]
+    if missing:
+        raise CheckpointError(f"weights lack {', '.join(missing)}", weights_path)
+    low, high = tensors.pop("latent_low"), tensors.pop("latent_high")
+    vae = FactorVAE(config.z_dim)
+    try:
+        vae.load_state_dict(tensors, strict=True)
+    except RuntimeError:
+        found = tensors.get("encoder.fc.3.weight")
+        detail = (f"weights have z_dim {found.shape[0] // 2}, config.json says {config.z_dim}"
+                  if found is not None and found.dim() == 2 and found.shape[0] != 2 * config.z_dim
+                  else "weights do not match the factorvae-conv64 architecture")
+        raise CheckpointError(detail, weights_path) from None
+    if low.shape != (config.z_dim,) or high.shape != (config.z_dim,):
+        raise CheckpointError(f"latent range has shape {tuple(low.shape)}, expected ({config.z_dim},)",
+                              weights_path)
+    device = torch.device(device)
+    vae.to(device).eval()
+    step = int(metadata.get("step", "0")) if metadata.get("step", "0").isdigit() else 0
+    return LoadedModel(vae=vae, config=config, latent_low=low.to(device), latent_high=high.to(device),
+                       step=step, run_dir=run_dir)
+
+
+def save_train_state(run_dir: str | Path, state: dict[str, Any]) -> Path:
+    """torch.save to memory, then an atomic write: a crash never leaves half a state file."""
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    path = Path(run_dir) / STATE_FILE
+    atomic_write_bytes(path, buffer.getvalue())
+    return path
+
+
+def load_train_state(run_dir: str | Path) -> dict[str, Any]:
+    """Load train_state.pt with ``weights_only=True``: plain tensors and containers, nothing executable."""
+    path = Path(run_dir) / STATE_FILE
+    if not path.is_file():
+        raise CheckpointError("no train_state.pt to resume from", Path(run_dir))
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # noqa: BLE001 - any unpickling failure is a refused checkpoint
+        reason = ("contains objects other than plain tensors and containers (refused, not executed)"
+                  if "weights_only" in str(err) or "Unsupported global" in str(err)
+                  else f"corrupt or unreadable ({err.__class__.__name__})")
+        raise CheckpointError(f"train state {reason}", path) from None
+    if not isinstance(state, dict) or "step" not in state or "trainer" not in state:
+        raise CheckpointError("train state is not a nar-solver training state", path)
+    return state

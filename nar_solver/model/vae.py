@@ -1,0 +1,91 @@
+"""The convolutional VAE of Kim & Mnih's 2D-shapes experiments, for 64x64 single-channel images.
+
+Encoder: four 4x4 stride-2 convolutions (32, 32, 64, 64 channels, ReLU) -> FC 128 (ReLU) -> FC 2*z
+(mean, log-variance). Decoder mirrors it: FC 128 -> FC 4*4*64 -> transposed 4x4 stride-2
+convolutions to 64, 32, 32 and finally 1 channel of Bernoulli logits.
+Weights are N(0, 0.02) with zero biases, as in the reference implementations.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+#: Name stored in config.json and model.safetensors so a checkpoint of another net is refused.
+ARCHITECTURE = "factorvae-conv64"
+
+
+def init_weights(module: nn.Module, std: float = 0.02) -> None:
+    """normal(0, std) weights and zero biases for every conv, transposed conv and linear layer."""
+    for layer in module.modules():
+        if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(layer.weight, 0.0, std)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+
+
+class Encoder(nn.Module):
+    def __init__(self, z_dim: int):
+        super().__init__()
+        self.convs = nn.Sequential(
+            nn.Conv2d(1, 32, 4, 2, 1), nn.ReLU(inplace=True),    # 32x32
+            nn.Conv2d(32, 32, 4, 2, 1), nn.ReLU(inplace=True),   # 16x16
+            nn.Conv2d(32, 64, 4, 2, 1), nn.ReLU(inplace=True),   # 8x8
+            nn.Conv2d(64, 64, 4, 2, 1), nn.ReLU(inplace=True),   # 4x4
+        )
+        self.fc = nn.Sequential(
+            nn.Flatten(), nn.Linear(64 * 4 * 4, 128), nn.ReLU(inplace=True), nn.Linear(128, 2 * z_dim)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.convs(x))
+
+
+class Decoder(nn.Module):
+    def __init__(self, z_dim: int):
+        super().__init__()
+        self.fc = nn.Sequential(
+            nn.Linear(z_dim, 128), nn.ReLU(inplace=True), nn.Linear(128, 64 * 4 * 4), nn.ReLU(inplace=True)
+        )
+        self.deconvs = nn.Sequential(
+            nn.ConvTranspose2d(64, 64, 4, 2, 1), nn.ReLU(inplace=True),  # 8x8
+            nn.ConvTranspose2d(64, 32, 4, 2, 1), nn.ReLU(inplace=True),  # 16x16
+            nn.ConvTranspose2d(32, 32, 4, 2, 1), nn.ReLU(inplace=True),  # 32x32
+            nn.ConvTranspose2d(32, 1, 4, 2, 1),                          # 64x64 logits
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        h = self.fc(z).view(z.shape[0], 64, 4, 4)
+        return self.deconvs(h)
+
+
+class FactorVAE(nn.Module):
+    """Gaussian encoder q(z|x), Bernoulli decoder p(x|z); inputs are ink tensors (N,1,64,64) in [0,1]."""
+
+    def __init__(self, z_dim: int = 10):
+        super().__init__()
+        if z_dim < 1:
+            raise ValueError(f"z_dim must be >= 1, got {z_dim}")
+        self.z_dim = z_dim
+        self.encoder = Encoder(z_dim)
+        self.decoder = Decoder(z_dim)
+        init_weights(self)
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Posterior mean and log-variance, each (N, z_dim)."""
+        stats = self.encoder(x)
+        return stats[:, : self.z_dim], stats[:, self.z_dim :]
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Bernoulli logits (N,1,64,64); ``torch.sigmoid`` gives ink probabilities."""
+        return self.decoder(z)
+
+    @staticmethod
+    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None):
+        eps = torch.randn(mu.shape, dtype=mu.dtype, device=mu.device, generator=generator)
+        return mu + eps * torch.exp(0.5 * logvar)
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None):
+        """(logits, mu, logvar, z) with z a reparameterised sample of q(z|x)."""
+        mu, logvar = self.encode(x)
+        z = self.reparameterize(mu, logvar, generator)
+        return self.decode(z), mu, logvar, z

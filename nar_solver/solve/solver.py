@@ -1,0 +1,196 @@
+"""One Solver interface for the GA and every baseline, and a registry by name.
+
+``make_solver(name, settings)`` returns an object with ``solve(puzzle) -> Solution``. Solvers that
+need a model load the manifold once and reuse it for every puzzle. Every solve is reproducible:
+the GA reseeds python ``random``, numpy and torch from ``settings.seed`` for each puzzle.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from nar_solver.errors import NarError
+from nar_solver.seeding import seed_everything
+from nar_solver.solve.analogy import seed_genomes
+from nar_solver.solve.encoding import EncodedPuzzle, encode_puzzle
+from nar_solver.solve.fitness import Scorer, composite_ink
+from nar_solver.solve.ga import GAConfig, GAResult, run_ga
+from nar_solver.solve.manifold import KINDS, LatentManifold, load_manifold
+from nar_solver.solve.transform import GenomeLayout
+from nar_solver.world.puzzle import Puzzle
+
+
+@dataclass
+class Solution:
+    """A solver's answer to one puzzle.
+
+    ``scores`` per option (higher is better), ``confidence`` the softmax probability of the chosen
+    option, ``examples_solved`` how many examples the solver's own rule gets right (a self-check;
+    None when the solver has no rule to check), ``seconds`` wall time of the solve.
+    """
+
+    answer: int
+    scores: list[float]
+    confidence: float
+    examples_solved: int | None
+    n_examples: int
+    seconds: float
+    solver: str
+    notes: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def to_json(self) -> dict:
+        """The documented JSON schema of ``nar-solver solve --json``."""
+        return {"answer": int(self.answer), "scores": [float(s) for s in self.scores],
+                "confidence": float(self.confidence), "examples_solved": self.examples_solved,
+                "seconds": float(self.seconds)}
+
+
+def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
+    x = np.asarray(scores, dtype=np.float64) / temperature
+    x = np.exp(x - x.max())
+    return x / x.sum()
+
+
+def solution_from_scores(scores: np.ndarray, temperature: float, solver: str, examples_solved: int | None,
+                         n_examples: int, seconds: float = 0.0, **details) -> Solution:
+    """The highest-scoring option (first on ties), with its softmax confidence."""
+    scores = np.asarray(scores, dtype=np.float64)
+    answer = int(np.argmax(scores))
+    probs = softmax(scores, temperature)
+    return Solution(answer, scores.tolist(), float(probs[answer]), examples_solved, n_examples,
+                    seconds, solver, details=details)
+
+
+@dataclass
+class SolverSettings:
+    """What a solver needs beyond the puzzle."""
+
+    checkpoint: str | Path | None = None   # None: the shipped model of ``manifold``
+    manifold: str = "objects"
+    device: str = "cpu"
+    seed: int = 0
+    perception: str = "auto"
+    ga: GAConfig = field(default_factory=GAConfig)
+
+    def __post_init__(self) -> None:
+        if self.manifold not in KINDS:
+            raise NarError(f"unknown manifold {self.manifold!r}; choose one of {', '.join(KINDS)}")
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["checkpoint"] = None if self.checkpoint is None else str(self.checkpoint)
+        return out
+
+
+class Solver:
+    """Base class: subclasses implement :meth:`_solve`; :meth:`solve` times it."""
+
+    name = "solver"
+    needs_model = False
+
+    def __init__(self, settings: SolverSettings | None = None, manifold: LatentManifold | None = None):
+        self.settings = settings or SolverSettings()
+        self._manifold = manifold
+
+    @property
+    def manifold(self) -> LatentManifold:
+        """The latent manifold, loaded on first use and kept."""
+        if self._manifold is None:
+            from nar_solver.device import resolve_device
+
+            s = self.settings
+            self._manifold = load_manifold(s.checkpoint, s.manifold, resolve_device(s.device), s.perception)
+        return self._manifold
+
+    def solve(self, puzzle: Puzzle, with_images: bool = False) -> Solution:
+        """Answer ``puzzle``; ``with_images`` adds predicted boards to ``details`` (for figures)."""
+        if self.needs_model:
+            _ = self.manifold  # loading the model is not part of a puzzle's time
+        start = time.perf_counter()
+        solution = self._solve(puzzle, with_images)
+        solution.seconds = time.perf_counter() - start
+        return solution
+
+    def _solve(self, puzzle: Puzzle, with_images: bool) -> Solution:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def prepare(self, puzzle: Puzzle) -> tuple[EncodedPuzzle, Scorer]:
+        """Encode ``puzzle`` on the manifold and build the scorer of the configured distance."""
+        encoded = encode_puzzle(puzzle, self.manifold)
+        layout = GenomeLayout(encoded.n_slots, self.manifold.dims)
+        config = self.settings.ga
+        return encoded, Scorer(encoded, self.manifold, layout, config.distance, config.temperature)
+
+
+def rule_solution(name: str, scorer: Scorer, genome: np.ndarray, with_images: bool, **details) -> Solution:
+    """Score the query's options under one chromosome and self-check it on the examples."""
+    genome_t = torch.from_numpy(np.asarray(genome, dtype=np.float32))[None]
+    d_examples = scorer.distances(genome_t)[0]
+    d_query = scorer.distances(genome_t, query=True)[0, 0]
+    solved = int((d_examples.argmin(-1) == scorer.encoded.answers).sum())
+    solution = solution_from_scores(-d_query.cpu().numpy(), scorer.temperature, name, solved,
+                                    scorer.encoded.n_examples, genome=np.asarray(genome), **details)
+    slots = scorer.encoded.slots
+    if not slots.consistent:
+        solution.notes.append(f"examples disagree on the number of copies (output/input ratios "
+                              f"{[None if r is None else round(r, 2) for r in slots.ratios]}); using {slots.slots}")
+    if with_images:
+        solution.details.update(predicted_images(scorer, genome_t))
+    return solution
+
+
+def predicted_images(scorer: Scorer, genome_t: torch.Tensor) -> dict[str, np.ndarray]:
+    """Decoded predictions of one chromosome: ``predicted_examples`` (E, 64, 64) and
+    ``predicted_query`` (64, 64), uint8 grey."""
+    from nar_solver.model.images import ink_to_grey
+
+    examples = composite_ink(scorer.manifold, scorer.predict(genome_t))[0]
+    query = composite_ink(scorer.manifold, scorer.predict(genome_t, query=True))[0, 0]
+    return {"predicted_examples": ink_to_grey(examples), "predicted_query": ink_to_grey(query[None])[0]}
+
+
+class GASolver(Solver):
+    """The genetic search over slot transformations in the object (or board) latent space."""
+
+    name = "ga"
+    needs_model = True
+
+    def _solve(self, puzzle: Puzzle, with_images: bool) -> Solution:
+        seed_everything(self.settings.seed)
+        encoded, scorer = self.prepare(puzzle)
+        config = self.settings.ga
+        result: GAResult = run_ga(scorer, config, self.settings.seed,
+                                  seed_genomes(encoded, scorer.layout, config.seeds))
+        return rule_solution(self.name, scorer, result.best, with_images, logbook=result.logbook,
+                             generations=result.generations, stopped_early=result.stopped_early,
+                             slots=encoded.n_slots)
+
+
+def _registry() -> dict[str, Callable[..., Solver]]:
+    from nar_solver.solve import baselines
+
+    return {
+        "ga": GASolver,
+        "latent-arithmetic": baselines.LatentArithmeticSolver,
+        "pixel": baselines.PixelAnalogySolver,
+        "options-only": baselines.OptionsOnlySolver,
+        "random": baselines.RandomSolver,
+    }
+
+
+SOLVER_NAMES: tuple[str, ...] = ("ga", "latent-arithmetic", "pixel", "options-only", "random")
+
+
+def make_solver(name: str, settings: SolverSettings | None = None,
+                manifold: LatentManifold | None = None) -> Solver:
+    """The solver registered as ``name`` (see :data:`SOLVER_NAMES`)."""
+    registry = _registry()
+    if name not in registry:
+        raise NarError(f"unknown solver {name!r}; choose one of {', '.join(SOLVER_NAMES)}")
+    return registry[name](settings, manifold)

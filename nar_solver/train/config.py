@@ -1,0 +1,203 @@
+"""Training settings: one dataclass, serialised in full to the run folder's config.json.
+
+Presets fill a config with the documented settings of the two shipped models; explicit options
+override them. ``None`` fields mean "decide from the data" and are filled by :meth:`resolve`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nar_solver.errors import NarError
+
+ARCHITECTURE = "factorvae-conv64"  # kept equal to nar_solver.model.vae.ARCHITECTURE (checked in tests)
+BUILTIN_DATA = ("boards", "objects", "dsprites")
+TC_CHOICES = ("discriminator", "gaussian", "gaussian-prior", "none")
+PRECISIONS = ("auto", "fp32", "bf16")
+
+#: The documented settings of the shipped models (see docs/readme-train.md).
+PRESETS: dict[str, dict[str, Any]] = {
+    "objects": dict(data="objects", z_dim=10, tc="discriminator", gamma=20.0, beta=1.0, batch_size=64,
+                    lr=1e-4, lr_d=1e-4, steps=30000, jitter=2.0, jitter_fraction=0.5, variation=False),
+    "boards": dict(data="boards", z_dim=10, tc="discriminator", gamma=10.0, beta=1.0, batch_size=64,
+                   lr=1e-4, lr_d=1e-4, steps=60000, jitter=0.0, variation=False),
+}
+
+#: Fields that may change when a run is resumed (they do not change what is computed, or only
+#: extend it). Changing ``device`` or ``precision`` keeps training valid but not bit-identical.
+RESUMABLE_FIELDS = frozenset({"steps", "device", "precision", "compile", "threads", "save_every"})
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run. Defaults are the paper's where it has one."""
+
+    data: str = "boards"            # boards | objects | dsprites | path of a puzzle folder tree
+    preset: str | None = None       # the preset this config started from, for the record
+    z_dim: int = 10
+    tc: str = "discriminator"       # discriminator | gaussian | gaussian-prior | none
+    gamma: float = 10.0             # weight of the TC term (0 = plain VAE, D still trained to monitor TC)
+    beta: float = 1.0               # weight of the KL term (beta-VAE when != 1)
+    steps: int = 20000              # total optimisation steps (each: a VAE update and a D update)
+    batch_size: int = 64            # per step and per process; D also sees a second batch this size
+    lr: float = 1e-4                # VAE Adam learning rate
+    lr_d: float = 1e-4              # discriminator Adam learning rate
+    adam_betas: tuple[float, float] = (0.9, 0.999)
+    adam_betas_d: tuple[float, float] = (0.5, 0.9)
+    d_width: int = 1000
+    d_hidden_layers: int = 5
+    seed: int = 0
+    device: str = "auto"            # auto | cpu | cuda | cuda:N
+    precision: str = "auto"         # auto | fp32 | bf16 (auto: bf16 autocast on CUDA and bf16-capable CPUs)
+    channels_last: bool = True
+    compile: bool = False           # torch.compile the networks (opt-in: compile time is minutes on CPU)
+    threads: int = 0                # CPU threads; 0 = every core this process may use
+    save_every: int = 1000          # checkpoint + losses.jsonl every this many steps
+    log_every: int = 10             # one losses.jsonl row (means over the window) every this many steps
+    jitter: float | None = None     # max position jitter in px (None: 2 for objects, 0 for boards)
+    jitter_fraction: float = 0.5    # fraction of objects jittered; the rest sit exactly on their cell
+    variation: bool = False         # glyph variation (stroke, rotation, shear); puzzles have none
+    min_objects: int = 1            # boards: objects per board, uniform in [min, max]
+    max_objects: int = 3
+    latent_sample: int = 2048       # images encoded at save time for the latent range (latent_low/high)
+    architecture: str = ARCHITECTURE
+
+    # -- construction -------------------------------------------------------------------------
+
+    @classmethod
+    def from_preset(cls, name: str | None, **overrides: Any) -> "TrainConfig":
+        """A preset's settings with ``overrides`` (None values ignored) on top, resolved."""
+        values: dict[str, Any] = {}
+        if name is not None:
+            if name not in PRESETS:
+                raise NarError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+            values.update(PRESETS[name], preset=name)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.from_dict(values, source="options").resolve()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str | Path = "config") -> "TrainConfig":
+        """Build from JSON-like data; unknown keys and wrongly typed values are one-line errors."""
+        if not isinstance(data, dict):
+            raise NarError("training config must be a JSON object", source)
+        names = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - set(names))
+        if unknown:
+            raise NarError(f"unknown config key(s): {', '.join(unknown)}", source)
+        values = {}
+        for key, value in data.items():
+            values[key] = _coerce(key, value, cls._types()[key], source)
+        return cls(**values).validate(source)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "TrainConfig":
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise NarError("config.json is missing", path) from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise NarError(f"config.json is not valid JSON ({err.__class__.__name__})", path) from None
+        return cls.from_dict(data, path)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
+
+    def replace(self, **changes: Any) -> "TrainConfig":
+        return dataclasses.replace(self, **changes).validate()
+
+    # -- checks ---------------------------------------------------------------------------------
+
+    def resolve(self) -> "TrainConfig":
+        """Fill the data-dependent defaults, so config.json records what was really used."""
+        changes: dict[str, Any] = {}
+        if self.jitter is None:
+            changes["jitter"] = 2.0 if self.data == "objects" else 0.0
+        if not self.is_builtin_data:
+            changes["data"] = str(Path(self.data).expanduser().resolve())
+        return self.replace(**changes) if changes else self
+
+    @property
+    def is_builtin_data(self) -> bool:
+        return self.data in BUILTIN_DATA
+
+    def validate(self, source: str | Path = "config") -> "TrainConfig":
+        def bad(message: str) -> NarError:
+            return NarError(message, source) if source != "options" else NarError(message)
+
+        if self.architecture != ARCHITECTURE:
+            raise bad(f"architecture {self.architecture!r} is not {ARCHITECTURE!r}")
+        if self.tc not in TC_CHOICES:
+            raise bad(f"tc must be one of {', '.join(TC_CHOICES)}, got {self.tc!r}")
+        if self.precision not in PRECISIONS:
+            raise bad(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        for name in ("z_dim", "batch_size", "d_width", "d_hidden_layers", "save_every", "log_every",
+                     "latent_sample"):
+            if getattr(self, name) < 1:
+                raise bad(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.steps < 0:
+            raise bad(f"steps must be >= 0, got {self.steps}")
+        if self.threads < 0:
+            raise bad(f"threads must be >= 0, got {self.threads}")
+        for name in ("gamma", "beta", "lr", "lr_d"):
+            value = getattr(self, name)
+            if not math.isfinite(value) or value < 0 or (name.startswith("lr") and value == 0):
+                raise bad(f"{name} must be a finite {'positive' if name.startswith('lr') else 'non-negative'} "
+                          f"number, got {value}")
+        if self.jitter is not None and not (math.isfinite(self.jitter) and 0 <= self.jitter <= 10):
+            raise bad(f"jitter must be between 0 and 10 px, got {self.jitter}")
+        if not 0.0 <= self.jitter_fraction <= 1.0:
+            raise bad(f"jitter_fraction must be in [0, 1], got {self.jitter_fraction}")
+        if not 1 <= self.min_objects <= self.max_objects <= 9:
+            raise bad(f"need 1 <= min_objects <= max_objects <= 9, got {self.min_objects}..{self.max_objects}")
+        if self.tc.startswith("gaussian") and self.batch_size <= self.z_dim + 1:
+            raise bad(f"tc {self.tc} fits a {self.z_dim}-d covariance per batch: batch_size must exceed "
+                      f"z_dim + 1, got {self.batch_size}")
+        if self.tc == "discriminator" and self.batch_size < 2:
+            raise bad("tc discriminator needs batch_size >= 2 to permute codes")
+        return self
+
+    @classmethod
+    def _types(cls) -> dict[str, Any]:
+        return {f.name: f.type for f in dataclasses.fields(cls)}
+
+
+def _coerce(key: str, value: Any, annotation: str, source: str | Path) -> Any:
+    """Check a JSON value against the field's annotation (kept as a string by __future__ annotations)."""
+    def fail() -> NarError:
+        message = f"config key {key!r}: expected {annotation}, got {value!r}"
+        return NarError(message, source) if source != "options" else NarError(message)
+
+    optional = "None" in annotation
+    if value is None:
+        if optional:
+            return None
+        raise fail()
+    base = annotation.replace(" | None", "")
+    if base == "bool":
+        if not isinstance(value, bool):
+            raise fail()
+        return value
+    if base == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise fail()
+        return value
+    if base == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise fail()
+        return float(value)
+    if base == "str":
+        if not isinstance(value, str):
+            raise fail()
+        return value
+    if base.startswith("tuple"):
+        if not isinstance(value, (list, tuple)) or len(value) != 2 or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            raise fail()
+        return (float(value[0]), float(value[1]))
+    raise AssertionError(f"unhandled annotation {annotation}")  # pragma: no cover

@@ -1,0 +1,256 @@
+"""The training loop: run folder, resume, periodic atomic checkpoints, Ctrl-C, progress, DDP."""
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from nar_solver.data import BatchStream, make_source
+from nar_solver.device import available_cores, configure_backend, resolve_device
+from nar_solver.errors import NarError, RunFailure
+from nar_solver.io import atomic_write_json
+from nar_solver.model.checkpoint import latent_range, load_train_state, save_model, save_train_state
+from nar_solver.model.images import to_ink
+from nar_solver.seeding import seed_everything
+from nar_solver.train.config import RESUMABLE_FIELDS, TrainConfig
+from nar_solver.train.distributed import DistContext, fingerprint, fingerprint_tensor
+from nar_solver.train.runlog import DDP_FILE, LossLog, RunFolder
+from nar_solver.train.step import FactorVAETrainer, derived_seed
+
+STATE_FORMAT = 1
+
+
+def train(config: TrainConfig | None, out_dir: str | Path, resume: bool = False, progress: bool = True,
+          figures: bool = True, console=None) -> Path:
+    """Train a Factor-VAE into the run folder ``out_dir``; return its path.
+
+    ``resume=True`` continues the run saved in ``out_dir`` exactly (same batches, same random
+    draws) up to ``config.steps``; ``config`` may then be None (use the stored one) or differ from
+    it only in :data:`RESUMABLE_FIELDS`. Ctrl-C (SIGINT) or SIGTERM saves and returns early.
+    Under torchrun this process is one rank of a DistributedDataParallel job.
+    """
+    ctx = DistContext.from_env()
+    run = RunFolder(out_dir)
+    state = None
+    if resume:
+        run.check_resumable()
+        config = _resume_config(TrainConfig.load(run.config), config)
+        if run.state.is_file():
+            state = load_train_state(run.path)
+    else:
+        if config is None:
+            raise NarError("train() needs a TrainConfig for a new run")
+        config = config.resolve()
+        run.check_new()
+
+    device = ctx.device_for(resolve_device(config.device))
+    configure_backend(device, config.threads or max(1, available_cores() // ctx.world_size))
+    ctx.init(device)
+    try:
+        return _train(config, run, state, ctx, device, progress, figures, console)
+    finally:
+        ctx.shutdown()
+
+
+def _resume_config(stored: TrainConfig, given: TrainConfig | None) -> TrainConfig:
+    if given is None:
+        return stored
+    given_dict, stored_dict = given.resolve().to_dict(), stored.to_dict()
+    changed = sorted(k for k in stored_dict if given_dict[k] != stored_dict[k] and k not in RESUMABLE_FIELDS)
+    if changed:
+        raise NarError(f"cannot change {', '.join(changed)} when resuming (only {', '.join(sorted(RESUMABLE_FIELDS))})")
+    return given.resolve()
+
+
+def _train(config: TrainConfig, run: RunFolder, state: dict[str, Any] | None, ctx: DistContext,
+           device: torch.device, progress: bool, figures: bool, console) -> Path:
+    source = make_source(config)  # first: a bad --data fails before any model is built
+    seed_everything(config.seed)
+    trainer = FactorVAETrainer(config, device, ctx.rank, ctx.world_size)
+    stream = BatchStream(source, config.seed, ctx.rank, 2 if trainer.uses_second_batch else 1, device)
+    log = LossLog(device, trainer.disc is not None)
+    step, elapsed, last_saved = 0, 0.0, None
+    if state is not None:
+        step, elapsed, last_saved = _restore(trainer, log, run, state, ctx, config)
+    if ctx.is_main:
+        run.clean_temporaries()
+        run.write_config(config)
+    ctx.barrier()
+    sample = stream.sample(config.latent_sample)  # fixed images for the latent range and the figures
+    timing = {"data_s": 0.0, "step_s": 0.0, "steps": 0}
+
+    def save() -> None:
+        nonlocal last_saved
+        _check_window_finite(log, ctx, step, last_saved, run)
+        generators = [g.cpu() for g in ctx.gather_bytes(trainer.generator.get_state().to(device))]
+        prints = _gather_fingerprints(trainer, ctx, device)
+        if ctx.is_main:
+            if len(set(prints)) > 1:
+                raise RunFailure(f"ranks' weights diverged at step {step} (fingerprints {prints}); "
+                                 f"last good checkpoint (step {last_saved}) kept", run.path)
+            low, high = latent_range(trainer.latent_means(to_ink(sample)))
+            run.write_losses(log.rows)
+            save_model(run.path, trainer.vae, low, high, step)
+            save_train_state(run.path, {
+                "format": STATE_FORMAT, "step": step, "elapsed": elapsed_now(),
+                "config": config.to_dict(), "trainer": trainer.state_dict(), "generators": generators,
+                "log": log.state_dict(), "world_size": ctx.world_size,
+                "timing": {k: float(v) for k, v in timing.items()},
+            })
+            if ctx.enabled:
+                atomic_write_json(run.path / DDP_FILE, {"world_size": ctx.world_size, "step": step,
+                                                        "fingerprints": prints, "identical": len(set(prints)) == 1})
+        ctx.barrier()
+        last_saved = step
+
+    session_start = time.perf_counter()
+
+    def elapsed_now() -> float:
+        return elapsed + time.perf_counter() - session_start
+
+    view = _ProgressView(config, ctx, step, console) if progress and ctx.is_main else None
+    interrupted = False
+    with _StopOnSignal() as stopper, (view or contextlib.nullcontext()):
+        while step < config.steps:
+            t0 = time.perf_counter()
+            x1 = trainer.prepare(to_ink(stream.batch(step, 0, config.batch_size), device))
+            x2 = (trainer.prepare(to_ink(stream.batch(step, 1, config.batch_size), device))
+                  if trainer.uses_second_batch else None)
+            t1 = time.perf_counter()
+            log.add(trainer.step(x1, x2))
+            step += 1
+            timing["data_s"] += t1 - t0
+            timing["step_s"] += time.perf_counter() - t1
+            timing["steps"] += 1
+            stop = ctx.any(stopper.requested, device)
+            if step % config.log_every == 0:
+                row = log.flush(step, elapsed_now(), ctx.mean)
+                bad = LossLog.non_finite(row)
+                if bad:
+                    raise _non_finite_failure(bad, step - config.log_every + 1, step, last_saved, run)
+                if view is not None:
+                    view.row(row)
+            if view is not None:
+                view.advance(step)
+            if step % config.save_every == 0 or step == config.steps or stop:
+                save()
+            if stop:
+                interrupted = True
+                break
+    if ctx.is_main and figures and last_saved is not None:
+        from nar_solver.train.report import write_figures
+
+        write_figures(run.path, trainer.vae, sample, log.rows, device)
+    if ctx.is_main and view is not None and interrupted:
+        view.console.print(f"[yellow]interrupted: saved step {step}; continue with --resume {run.path}")
+    return run.path
+
+
+def _restore(trainer: FactorVAETrainer, log: LossLog, run: RunFolder, state: dict[str, Any], ctx: DistContext,
+             config: TrainConfig) -> tuple[int, float, int]:
+    step = int(state["step"])
+    generators = state.get("generators") or []
+    if len(generators) == ctx.world_size:
+        generator = generators[ctx.rank]
+    else:  # another world size: valid but not bit-identical; give each rank a fresh stream
+        generator = torch.Generator(device=trainer.device)
+        generator.manual_seed(derived_seed(config.seed, ctx.rank, step, 0x6E7))
+        generator = generator.get_state()
+    try:
+        trainer.load_state_dict(state["trainer"], generator)
+        log.load_state_dict(state["log"], run.read_losses(up_to_step=step))
+    except (KeyError, RuntimeError, ValueError, TypeError) as err:
+        raise NarError(f"train state does not match config.json ({err.__class__.__name__}: "
+                       f"{str(err).splitlines()[0][:120]})", run.state) from None
+    return step, float(state.get("elapsed", 0.0)), step
+
+
+def _gather_fingerprints(trainer: FactorVAETrainer, ctx: DistContext, device: torch.device) -> list[str]:
+    if not ctx.enabled:
+        return []
+    mine = fingerprint_tensor(fingerprint(trainer.vae, trainer.disc), device)
+    return [bytes(t.cpu().tolist()).hex() for t in ctx.gather_bytes(mine)]
+
+
+def _check_window_finite(log: LossLog, ctx: DistContext, step: int, last_saved: int | None, run: RunFolder) -> None:
+    sums = ctx.mean(log.sums)
+    if log.count and not bool(torch.isfinite(sums).all()):
+        from nar_solver.train.step import STAT_NAMES
+
+        bad = [n for n, v in zip(STAT_NAMES, sums.tolist()) if v != v or v in (float("inf"), float("-inf"))]
+        raise _non_finite_failure(bad, step - log.count + 1, step, last_saved, run)
+
+
+def _non_finite_failure(names: list[str], first: int, last: int, last_saved: int | None, run: RunFolder) -> RunFailure:
+    kept = (f"last good checkpoint (step {last_saved}) kept" if last_saved is not None
+            else "no checkpoint had been saved yet")
+    where = f"at step {last}" if first == last else f"between steps {first} and {last}"
+    return RunFailure(f"non-finite {', '.join(names)} {where}; training stopped, {kept} "
+                      "(try a lower --lr or --gamma)", run.path)
+
+
+class _StopOnSignal:
+    """First Ctrl-C / SIGTERM: finish the step, save, return. Second Ctrl-C: abort at once."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> "_StopOnSignal":
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+class _ProgressView:
+    """A rich progress bar: step, images/s and the latest window's losses."""
+
+    def __init__(self, config: TrainConfig, ctx: DistContext, start_step: int, console=None):
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
+            TimeRemainingColumn
+
+        self.console = console or Console(stderr=True)
+        self.images_per_step = config.batch_size * ctx.world_size * (2 if config.tc == "discriminator" else 1)
+        self.progress = Progress(
+            TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[losses]}"),
+            console=self.console, transient=False, refresh_per_second=4,
+        )
+        self.task = self.progress.add_task("train", total=config.steps, completed=start_step, rate="", losses="")
+        self._last = (time.perf_counter(), start_step)
+
+    def __enter__(self):
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.progress.__exit__(*exc)
+
+    def advance(self, step: int) -> None:
+        self.progress.update(self.task, completed=step)
+
+    def row(self, row: dict[str, Any]) -> None:
+        now = time.perf_counter()
+        then, step0 = self._last
+        rate = (row["step"] - step0) * self.images_per_step / max(now - then, 1e-9)
+        self._last = (now, row["step"])
+        parts = [f"recon {row['recon']:.1f}", f"kl {row['kl']:.2f}", f"tc {row['tc']:.2f}"]
+        if row.get("d_loss") is not None:
+            parts += [f"D {row['d_loss']:.3f}", f"acc {row['d_acc']:.2f}"]
+        self.progress.update(self.task, rate=f"{rate:,.0f} img/s", losses="  ".join(parts))

@@ -1,0 +1,83 @@
+"""What a run folder says about itself: figures and a summary, for `train`, `plot` and Python users."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from nar_solver.errors import NarError
+from nar_solver.figures import plot_losses, reconstruction_grid, traversal_grid
+from nar_solver.model.images import ink_to_grey, to_ink
+from nar_solver.model.losses import kl_per_dim
+from nar_solver.model.traversal import sweep_values, traverse
+from nar_solver.model.vae import FactorVAE
+from nar_solver.train.runlog import RunFolder
+
+FIGURE_FILES = ("losses.png", "reconstructions.png", "traversal.png")
+RECON_IMAGES = 16
+
+
+@torch.no_grad()
+def write_figures(run_dir: str | Path, vae: FactorVAE, sample: np.ndarray, rows: list[dict[str, Any]],
+                  device: torch.device | str = "cpu") -> list[Path]:
+    """Loss curves, a reconstruction grid of ``sample`` and a traversal of its first image."""
+    run = RunFolder(run_dir)
+    title = run.path.name
+    written = [plot_losses(rows, run.figures / "losses.png", title=title)] if rows else []
+    was_training = vae.training
+    vae.eval()
+    images = sample[:RECON_IMAGES]
+    mu, logvar = vae.encode(to_ink(images, device).contiguous(memory_format=torch.channels_last))
+    recon = ink_to_grey(torch.sigmoid(vae.decode(mu).float()))
+    written.append(reconstruction_grid(images, recon, run.figures / "reconstructions.png",
+                                       title=f"{title}: inputs over reconstructions (posterior means)"))
+    kl = kl_per_dim(*vae.encode(to_ink(sample[:512], device))).cpu().numpy()
+    values = sweep_values(-3.0, 3.0, 11)
+    image_recon, sweeps, _ = traverse(vae, images[0], values)
+    written.append(traversal_grid(images[0], image_recon, sweeps, values, range(vae.z_dim),
+                                  run.figures / "traversal.png", row_notes=[f"KL {v:.2f}" for v in kl],
+                                  title=f"{title}: traversals (KL per dim over 512 training images)"))
+    vae.train(was_training)
+    return written
+
+
+def plot_run(run_dir: str | Path, device: str = "cpu") -> list[Path]:
+    """Redraw every figure of a run folder from its files (the training data is re-drawn from config)."""
+    from nar_solver.data import BatchStream, make_source
+    from nar_solver.model.checkpoint import load_model
+
+    loaded = load_model(run_dir, device)
+    stream = BatchStream(make_source(loaded.config), loaded.config.seed)
+    rows = RunFolder(run_dir).read_losses()
+    return write_figures(run_dir, loaded.vae, stream.sample(512), rows, device)
+
+
+def summarise(run_dir: str | Path) -> dict[str, Any]:
+    """Steps done, final window's losses, time and throughput of a run folder."""
+    from nar_solver.model.checkpoint import load_train_state
+    from nar_solver.train.config import TrainConfig
+
+    run = RunFolder(run_dir)
+    if not run.config.is_file():
+        raise NarError("not a training run folder (no config.json)", run.path)
+    config = TrainConfig.load(run.config)
+    rows = run.read_losses()
+    summary: dict[str, Any] = {"run": str(run.path), "steps_planned": config.steps, "steps_done": 0,
+                               "data": config.data, "tc": config.tc, "gamma": config.gamma, "beta": config.beta,
+                               "last": rows[-1] if rows else None}
+    if run.state.is_file():
+        state = load_train_state(run.path)
+        summary["steps_done"] = int(state["step"])
+        summary["seconds"] = float(state.get("elapsed", 0.0))
+        timing = state.get("timing", {})
+        if timing.get("steps"):
+            per_step = (timing["data_s"] + timing["step_s"]) / timing["steps"]
+            per_image = config.batch_size * int(state.get("world_size", 1)) * (2 if config.tc == "discriminator" else 1)
+            summary["ms_per_step"] = 1000 * per_step
+            summary["images_per_s"] = per_image / per_step
+            summary["data_share"] = timing["data_s"] / max(timing["data_s"] + timing["step_s"], 1e-12)
+    summary["files"] = sorted(p.relative_to(run.path).as_posix() for p in run.path.rglob("*") if p.is_file()
+                              and not p.name.startswith("."))
+    return summary

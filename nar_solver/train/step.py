@@ -1,0 +1,185 @@
+"""One Factor-VAE training step, done in the order that avoids the two classic bugs.
+
+1. VAE update: encode batch x1, sample z, decode; loss = recon + beta * KL + gamma * TC, where TC is
+   the discriminator's density-ratio estimate on z (D's weights are *detached* for this term, so the
+   VAE step neither needs nor leaves gradients in D), or the Gaussian fit of the batch's codes.
+2. D update: encode a second independent batch x2 without gradients, permute its codes per
+   dimension, and train D to tell ``z.detach()`` (joint) from the permuted codes. Detaching means
+   the D loss cannot reach the encoder, and nothing is modified in place that a later backward needs.
+
+With ``tc="none"`` (or gaussian TCs) there is no discriminator and no second batch.
+"""
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import numpy as np
+import torch
+from torch.func import functional_call
+
+from nar_solver.device import cpu_has_fast_bf16
+from nar_solver.model.discriminator import Discriminator
+from nar_solver.model.losses import (
+    discriminator_loss,
+    gaussian_prior_kl,
+    gaussian_tc,
+    kl_divergence,
+    permute_dims,
+    reconstruction_loss,
+    tc_from_logits,
+)
+from nar_solver.model.vae import FactorVAE
+from nar_solver.train.config import TrainConfig
+
+#: What one step reports, in this order (a single device tensor, so logging costs no host sync).
+STAT_NAMES = ("loss", "recon", "kl", "tc", "d_loss", "d_acc", "tc_gaussian")
+
+
+def derived_seed(*key: int) -> int:
+    """A 63-bit seed from a tuple of ints (independent streams for ranks and purposes)."""
+    return int(np.random.SeedSequence([int(k) for k in key]).generate_state(2, np.uint64)[0] >> np.uint64(1))
+
+
+def resolve_precision(precision: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype, or None for plain fp32.
+
+    auto = bf16 autocast on CUDA, and on CPUs with native bf16 dot products (AVX512-BF16 or AMX),
+    where bench/train_speed.py measured it ~1.6x faster with losses equal to fp32 within seed noise;
+    fp32 elsewhere (emulated bf16 is slower than fp32). Weights and optimiser state stay fp32.
+    """
+    if precision == "bf16":
+        return torch.bfloat16
+    if precision == "fp32":
+        return None
+    if device.type == "cuda":
+        return torch.bfloat16
+    return torch.bfloat16 if device.type == "cpu" and cpu_has_fast_bf16() else None
+
+
+class FactorVAETrainer:
+    """Models, optimisers and the random generator of one process; ``step(x1, x2)`` trains once."""
+
+    def __init__(self, config: TrainConfig, device: torch.device, rank: int = 0, world_size: int = 1):
+        self.config, self.device = config, device
+        self.rank, self.world_size = rank, world_size
+        # identical initial weights on every rank (DDP also broadcasts rank 0's)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(derived_seed(config.seed, 0x1A17))
+            self.vae = FactorVAE(config.z_dim)
+            self.disc = (Discriminator(config.z_dim, config.d_width, config.d_hidden_layers)
+                         if config.tc == "discriminator" else None)
+        self.memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
+        self.vae.to(device=device, memory_format=self.memory_format)
+        fused = {"fused": True} if device.type in ("cpu", "cuda") else {}
+        self.opt_vae = torch.optim.Adam(self.vae.parameters(), lr=config.lr, betas=config.adam_betas, **fused)
+        self.opt_disc = None
+        if self.disc is not None:
+            self.disc.to(device)
+            self.opt_disc = torch.optim.Adam(self.disc.parameters(), lr=config.lr_d, betas=config.adam_betas_d,
+                                             **fused)
+        self.generator = torch.Generator(device=device)
+        self.generator.manual_seed(derived_seed(config.seed, rank, 0x6E7))
+        self.amp_dtype = resolve_precision(config.precision, device)
+        # the modules the training passes go through: DDP wrappers when distributed, compiled if asked
+        self.vae_train: torch.nn.Module = self.vae
+        self.disc_train: torch.nn.Module | None = self.disc
+        if world_size > 1:
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            ids = [device.index] if device.type == "cuda" else None
+            self.vae_train = DDP(self.vae, device_ids=ids)
+            if self.disc is not None:
+                self.disc_train = DDP(self.disc, device_ids=ids)
+        if config.compile:
+            self.vae_train = torch.compile(self.vae_train)
+            if self.disc_train is not None:
+                self.disc_train = torch.compile(self.disc_train)
+
+    @property
+    def uses_second_batch(self) -> bool:
+        return self.disc is not None
+
+    def autocast(self):
+        if self.amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.amp_dtype)
+
+    def prepare(self, ink: torch.Tensor) -> torch.Tensor:
+        return ink.contiguous(memory_format=self.memory_format)
+
+    def step(self, x1: torch.Tensor, x2: torch.Tensor | None = None) -> torch.Tensor:
+        """One VAE update then one D update; returns the detached stats (see STAT_NAMES)."""
+        cfg = self.config
+        self.vae.train()
+        with self.autocast():
+            logits, mu, logvar, z = self.vae_train(x1, generator=self.generator)
+            recon = reconstruction_loss(logits, x1)
+            kl = kl_divergence(mu, logvar)
+            z32 = z.float()
+            if self.disc is not None:
+                frozen = {name: p.detach() for name, p in self.disc.named_parameters()}
+                tc = tc_from_logits(functional_call(self.disc, frozen, (z,)))
+            elif cfg.tc == "gaussian":
+                tc = gaussian_tc(z32)
+            elif cfg.tc == "gaussian-prior":
+                tc = gaussian_prior_kl(z32)
+            else:
+                tc = torch.zeros((), device=self.device)
+        loss = recon + cfg.beta * kl + cfg.gamma * tc
+        self.opt_vae.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_vae.step()
+
+        with torch.no_grad():
+            tc_gauss = gaussian_tc(z32.detach()) if z32.shape[0] > 1 else torch.zeros((), device=self.device)
+        zero = torch.zeros((), device=self.device)
+        d_loss, d_acc = zero, zero  # reported as null in losses.jsonl when there is no discriminator
+        if self.disc is not None:
+            if x2 is None:
+                raise ValueError("the discriminator step needs a second batch x2")
+            with torch.no_grad(), self.autocast():
+                mu2, logvar2 = self.vae.encode(x2)
+                z2 = FactorVAE.reparameterize(mu2.float(), logvar2.float(), self.generator)
+            codes = torch.cat([z32.detach(), permute_dims(z2, self.generator)])
+            with self.autocast():
+                d_logits = self.disc_train(codes)
+            d_loss, d_acc = discriminator_loss(d_logits[: z.shape[0]], d_logits[z.shape[0]:])
+            self.opt_disc.zero_grad(set_to_none=True)
+            d_loss.backward()
+            self.opt_disc.step()
+        return torch.stack([loss.detach(), recon.detach(), kl.detach(), tc.detach(), d_loss.detach(),
+                            d_acc.detach(), tc_gauss]).float()
+
+    # -- latent range ---------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def latent_means(self, ink: torch.Tensor, chunk: int = 512) -> torch.Tensor:
+        """Encoder means (fp32) of a set of ink images, in chunks."""
+        self.vae.eval()
+        out = []
+        for start in range(0, ink.shape[0], chunk):
+            mu, _ = self.vae.encode(self.prepare(ink[start:start + chunk].to(self.device)))
+            out.append(mu.float())
+        self.vae.train()
+        return torch.cat(out)
+
+    # -- state ------------------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        """Plain tensors and containers only (loads with ``torch.load(weights_only=True)``)."""
+        return {
+            "vae": self.vae.state_dict(),
+            "disc": self.disc.state_dict() if self.disc is not None else {},
+            "opt_vae": self.opt_vae.state_dict(),
+            "opt_disc": self.opt_disc.state_dict() if self.opt_disc is not None else {},
+            "generator": self.generator.get_state(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any], generator_state: torch.Tensor | None = None) -> None:
+        self.vae.load_state_dict(state["vae"])
+        if self.disc is not None:
+            self.disc.load_state_dict(state["disc"])
+            self.opt_disc.load_state_dict(state["opt_disc"])
+        self.opt_vae.load_state_dict(state["opt_vae"])
+        self.generator.set_state(generator_state if generator_state is not None else state["generator"])

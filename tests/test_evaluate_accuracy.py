@@ -1,0 +1,69 @@
+"""Accuracy reports (Wilson interval, breakdowns, JSON schema) and the tuning sweep's Pareto logic."""
+import json
+
+import pytest
+
+from nar_solver.errors import NarError
+from nar_solver.evaluate.accuracy import evaluate, wilson_interval
+from nar_solver.evaluate.tuning import TunePoint, mark_pareto, parse_int_list, tune
+from nar_solver.solve.ga import GAConfig
+from nar_solver.solve.solver import SolverSettings, make_solver
+from nar_solver.world.puzzle import generate_puzzles
+from solve_helpers import analytic_manifold
+
+
+def test_wilson_interval_known_values():
+    low, high = wilson_interval(8, 10)
+    assert low == pytest.approx(0.4902, abs=1e-3) and high == pytest.approx(0.9433, abs=1e-3)
+    assert wilson_interval(0, 10)[0] == 0.0 and wilson_interval(10, 10)[1] == pytest.approx(1.0)
+    assert wilson_interval(0, 0) == (0.0, 1.0)
+    narrow, wide = wilson_interval(80, 100), wilson_interval(8, 10)
+    assert narrow[1] - narrow[0] < wide[1] - wide[0]
+
+
+def test_report_counts_breaks_down_and_follows_the_json_schema():
+    puzzles = list(generate_puzzles(4, 6, "shift")) + list(generate_puzzles(4, 4, "shape"))
+    puzzles[0].query_answer = None  # unlabelled: solved and listed, not scored
+    report = evaluate(puzzles, make_solver("random", SolverSettings(seed=0)))
+    assert len(report.results) == 10 and report.n == 9
+    assert report.correct == sum(r.correct for r in report.scored)
+    data = json.loads(json.dumps(report.to_json()))
+    assert {"accuracy", "n", "solver", "per_category", "results"} <= set(data)
+    assert data["solver"] == "random" and data["n"] == 9
+    assert set(data["results"][0]) == {"id", "predicted", "answer", "correct", "seconds"}
+    assert data["results"][0]["correct"] is None
+    per = data["per_category"]
+    assert set(per) >= {"family", "length", "objects", "outs"}
+    assert per["family"]["shift"]["n"] == 5 and per["family"]["shape"]["n"] == 4
+    assert sum(v["n"] for v in per["length"].values()) == 9
+    for value in per["objects"].values():
+        assert 0 <= value["low"] <= value["accuracy"] <= value["high"] <= 1
+
+
+def test_pareto_front_and_recommendation():
+    pts = [TunePoint(16, 10, 0.70, 100, 70, 0.1), TunePoint(32, 10, 0.80, 100, 80, 0.2),
+           TunePoint(32, 25, 0.85, 100, 85, 0.5), TunePoint(64, 10, 0.78, 100, 78, 0.4),
+           TunePoint(64, 50, 0.855, 100, 85, 2.0)]
+    mark_pareto(pts, tolerance=0.01)
+    assert [p.pareto for p in pts] == [True, True, True, False, True]
+    assert [p.recommended for p in pts] == [False, False, True, False, False]
+    mark_pareto(pts, tolerance=0.2)
+    assert pts[0].recommended
+
+
+def test_parse_int_list():
+    assert parse_int_list("64, 16,32", "--population") == [16, 32, 64]
+    with pytest.raises(NarError):
+        parse_int_list("16,many", "--population")
+    with pytest.raises(NarError):
+        parse_int_list("", "--population")
+
+
+def test_tune_sweeps_every_pair():
+    puzzles = list(generate_puzzles(8, 3, "shift1"))
+    settings = SolverSettings(ga=GAConfig(stop_margin=1e9))
+    report = tune(puzzles, [4, 8], [0, 2], settings, analytic_manifold())
+    assert {(p.population, p.generations) for p in report.points} == {(4, 0), (4, 2), (8, 0), (8, 2)}
+    assert sum(p.recommended for p in report.points) == 1 and report.recommended.pareto
+    assert all(p.n == 3 for p in report.points)
+    assert json.loads(json.dumps(report.to_json()))["recommended"].keys() == {"population", "generations"}

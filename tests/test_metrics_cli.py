@@ -1,0 +1,105 @@
+"""`nar-solver metrics RUN`, the checkpoint path and the factor worlds the metrics run on."""
+import json
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+from nar_solver.cli import main
+from nar_solver.evaluate.disentanglement import (
+    DisentanglementSettings,
+    evaluate_disentanglement,
+    model_encoder,
+)
+from nar_solver.evaluate.factors import CodedWorld, NarObjectWorld, make_world
+from nar_solver.errors import NarError
+from nar_solver.io import atomic_write_json
+from nar_solver.model.checkpoint import save_model
+from nar_solver.model.vae import FactorVAE
+from nar_solver.train.config import TrainConfig
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """An untrained z=4 VAE whose encoder weights are scaled up so its codes are not collapsed."""
+    run = tmp_path_factory.mktemp("run")
+    torch.manual_seed(0)
+    vae = FactorVAE(4)
+    with torch.no_grad():
+        for parameter in vae.encoder.parameters():
+            parameter.mul_(5)
+    atomic_write_json(run / "config.json", TrainConfig(data="objects", z_dim=4).to_dict())
+    save_model(run, vae, torch.zeros(4), torch.ones(4), step=7)
+    return run
+
+
+def test_nar_object_world_renders_each_factor_tuple():
+    world = NarObjectWorld()
+    assert world.factor_names == ("shape", "x", "y") and world.factor_sizes == (20, 3, 3)
+    from nar_solver.world.board import render_object
+    from nar_solver.world.glyphs import SHAPES
+
+    factors = np.array([[0, 0, 0], [19, 2, 1], [5, 1, 2]])
+    images = world.render(factors)
+    assert images.dtype == np.uint8 and images.shape == (3, 64, 64)
+    for image, (s, x, y) in zip(images, factors):
+        assert (image == render_object(SHAPES[s], int(x), int(y))).all()
+    # the object sits in its cell: ink only inside that tile
+    rows, cols = np.nonzero(images[1] < 128)
+    assert cols.min() >= 42 and rows.min() >= 22 and rows.max() < 42
+    with pytest.raises(NarError):
+        world.render(np.array([[20, 0, 0]]))
+
+
+def test_make_world_names():
+    assert make_world("dsprites").factor_sizes == (3, 6, 40, 32, 32)
+    assert make_world("objects").name == "objects"
+    with pytest.raises(NarError):
+        make_world("shapes3d")
+
+
+def test_model_encoder_returns_posterior_means_in_any_chunking():
+    torch.manual_seed(0)
+    vae = FactorVAE(3)
+    images = NarObjectWorld().render(np.array([[s, s % 3, (s // 3) % 3] for s in range(20)]))
+    from nar_solver.model.images import to_ink
+
+    with torch.no_grad():
+        expected = vae.encode(to_ink(images))[0].numpy()
+    assert np.allclose(model_encoder(vae, "cpu", batch_size=7)(images), expected, atol=1e-6)
+
+
+def test_report_is_reproducible_and_json_safe():
+    world = CodedWorld((3, 4))
+    settings = DisentanglementSettings.fast()
+    perfect = lambda images: world.decode(images).astype(float)  # noqa: E731
+    first = evaluate_disentanglement(perfect, world, seed=4, settings=settings)
+    second = evaluate_disentanglement(perfect, world, seed=4, settings=settings)
+    a, b = first.to_dict(), second.to_dict()
+    a.pop("seconds"), b.pop("seconds")
+    assert a == b
+    assert set(a["summary"]) == {"factorvae_score", "mig", "dci_disentanglement", "dci_completeness",
+                                 "dci_informativeness", "sis"}
+    assert min(a["summary"].values()) > 0.9  # a perfect code scores high on every metric
+    json.dumps(a, allow_nan=False)
+
+
+def test_metrics_command_writes_a_report(tiny_run):
+    result = CliRunner().invoke(main, ["metrics", str(tiny_run), "--fast", "--device", "cpu", "--seed", "1"])
+    assert result.exit_code == 0, result.output
+    assert "FactorVAE score" in result.output and "MIG" in result.output and "SIS" in result.output
+    out = tiny_run / "metrics-objects-fast.json"  # default: the run's training world, in the run folder
+    report = json.loads(out.read_text())
+    assert report["world"] == "objects" and report["seed"] == 1
+    assert report["run"]["step"] == 7 and report["run"]["preset"] == "fast"
+    assert report["factor_names"] == ["shape", "x", "y"]
+    assert all(0.0 <= v <= 1.0 for v in report["summary"].values())
+
+
+def test_metrics_command_bad_run_is_one_line_error(tmp_path):
+    result = CliRunner().invoke(main, ["metrics", str(tmp_path / "missing"), "--fast"])
+    assert result.exit_code == 2
+    assert result.output.strip().startswith("error:") and len(result.output.strip().splitlines()) == 1
+    result = CliRunner().invoke(main, ["metrics", str(tmp_path), "--fast", "--preset", "full"])
+    assert result.exit_code == 2

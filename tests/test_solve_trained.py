@@ -1,0 +1,181 @@
+"""The solver with a real (tiny) learned model, and the solve / evaluate / tune commands.
+
+The session fixture trains an object-level VAE for 150 steps (seconds) and saves it as a normal
+checkpoint folder. Two things make that enough: PyTorch's default initialisation and a log-variance
+bias of -6 at the start (posterior noise std 0.05), which skip the long early plateau where the
+decoder ignores pure-noise codes; and big, inky training glyphs (square, circle) beside two letters.
+Shift-only puzzles need only the position axes, which such a model learns first.
+"""
+import json
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+from nar_solver.cli import main
+from nar_solver.data.sources import ObjectsSource
+from nar_solver.errors import CheckpointError
+from nar_solver.io import atomic_write_json
+from nar_solver.model.checkpoint import latent_range, save_model
+from nar_solver.model.images import to_ink
+from nar_solver.model.losses import kl_divergence, reconstruction_loss
+from nar_solver.model.vae import FactorVAE
+from nar_solver.solve.manifold import load_manifold
+from nar_solver.solve.solver import SolverSettings, make_solver
+from nar_solver.train.config import TrainConfig
+from nar_solver.world.formats import save_puzzle, write_puzzle_folders
+from nar_solver.world.puzzle import generate_puzzle, generate_puzzles, puzzle_rng
+
+Z_DIM = 4
+STEPS = 150
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory):
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny batches: one thread is as fast, and never oversubscribes a shared box
+    try:
+        return _train_tiny(tmp_path_factory.mktemp("tiny-objects"))
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train_tiny(run):
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    vae = FactorVAE(Z_DIM)
+    for layer in vae.modules():
+        if isinstance(layer, (torch.nn.Conv2d, torch.nn.ConvTranspose2d, torch.nn.Linear)):
+            layer.reset_parameters()
+    with torch.no_grad():
+        vae.encoder.fc[-1].bias[Z_DIM:] = -6.0
+    source = ObjectsSource(jitter=2.0, shapes=("square", "circle", "k", "b"))
+    optimiser = torch.optim.Adam(vae.parameters(), lr=1e-3)
+    for _ in range(STEPS):
+        x = to_ink(source.draw(rng, 32))
+        logits, mu, logvar, _ = vae(x)
+        loss = reconstruction_loss(logits, x) + kl_divergence(mu, logvar)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    vae.eval()
+    with torch.no_grad():
+        means = vae.encode(to_ink(source.draw(rng, 512)))[0]
+    config = TrainConfig(data="objects", z_dim=Z_DIM, tc="none", gamma=0.0, steps=STEPS, lr=1e-3,
+                         batch_size=32, jitter=2.0)
+    atomic_write_json(run / "config.json", config.to_dict())
+    save_model(run, vae, *latent_range(means), step=STEPS)
+    return run
+
+
+@pytest.fixture(scope="session")
+def shift1_puzzles():
+    return [generate_puzzle(puzzle_rng(424242, i), "shift1", objects=(1, 1), puzzle_id=str(i)) for i in range(16)]
+
+
+def test_tiny_learned_model_solves_one_object_shifts_far_above_chance(tiny_checkpoint, shift1_puzzles):
+    manifold = load_manifold(tiny_checkpoint)
+    ga = make_solver("ga", SolverSettings(seed=0), manifold)
+    correct = sum(ga.solve(p).answer == p.query_answer for p in shift1_puzzles)
+    assert correct / len(shift1_puzzles) >= 0.7, f"{correct}/{len(shift1_puzzles)} (chance is 25%)"
+
+
+@pytest.fixture()
+def puzzle_folder(tmp_path, shift1_puzzles):
+    folder = tmp_path / "puzzle"
+    save_puzzle(shift1_puzzles[0], folder)
+    return folder
+
+
+def test_solve_json_schema_and_reproducibility(tiny_checkpoint, puzzle_folder):
+    runner = CliRunner()
+    args = ["solve", str(puzzle_folder), "--checkpoint", str(tiny_checkpoint), "--json", "--seed", "7",
+            "--population", "12", "--generations", "5"]
+    first = runner.invoke(main, args)
+    assert first.exit_code == 0, first.output
+    data = json.loads(first.output)
+    assert set(data) == {"answer", "scores", "confidence", "examples_solved", "seconds"}
+    assert 0 <= data["answer"] < 4 and len(data["scores"]) == 4 and 0 < data["confidence"] <= 1
+    assert 0 <= data["examples_solved"] <= 6
+    again = json.loads(runner.invoke(main, args).output)
+    assert again["scores"] == data["scores"] and again["answer"] == data["answer"]
+
+
+def test_solve_rich_output_and_figure(tiny_checkpoint, puzzle_folder, tmp_path):
+    figure = tmp_path / "fig.png"
+    result = CliRunner().invoke(main, ["solve", str(puzzle_folder), "--checkpoint", str(tiny_checkpoint),
+                                       "--generations", "3", "--figure", str(figure)])
+    assert result.exit_code == 0, result.output
+    assert "answer:" in result.output and "examples solved" in result.output and "seconds" in result.output
+    assert figure.stat().st_size > 5000
+
+
+@pytest.mark.parametrize("solver", ["latent-arithmetic", "pixel", "options-only", "random"])
+def test_solve_with_each_baseline(tiny_checkpoint, puzzle_folder, solver):
+    result = CliRunner().invoke(main, ["solve", str(puzzle_folder), "--checkpoint", str(tiny_checkpoint),
+                                       "--solver", solver, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["answer"] in range(4)
+
+
+def test_evaluate_json_out_schema(tiny_checkpoint, tmp_path):
+    puzzles = list(generate_puzzles(99, 3, "shift"))
+    write_puzzle_folders(puzzles, tmp_path / "set")
+    out = tmp_path / "eval.json"
+    result = CliRunner().invoke(main, ["evaluate", str(tmp_path / "set"), "--checkpoint", str(tiny_checkpoint),
+                                       "--generations", "2", "--json-out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "accuracy" in result.output and "95% interval" in result.output and "by family" in result.output
+    data = json.loads(out.read_text())
+    assert {"accuracy", "n", "solver", "per_category", "results"} <= set(data)
+    assert data["n"] == 3 and data["solver"] == "ga" and len(data["results"]) == 3
+    assert set(data["results"][0]) == {"id", "predicted", "answer", "correct", "seconds"}
+
+
+def test_tune_writes_table_and_plot(tiny_checkpoint, tmp_path):
+    write_puzzle_folders(generate_puzzles(98, 2, "shift1"), tmp_path / "set")
+    plot = tmp_path / "tune.png"
+    result = CliRunner().invoke(main, ["tune", str(tmp_path / "set"), "--checkpoint", str(tiny_checkpoint),
+                                       "--population", "4,8", "--generations", "0,2", "--plot", str(plot)])
+    assert result.exit_code == 0, result.output
+    assert "Pareto front" in result.output and "recommended default" in result.output
+    assert plot.stat().st_size > 5000
+
+
+def test_bad_checkpoints_give_one_line_errors(tiny_checkpoint, puzzle_folder, tmp_path):
+    runner = CliRunner()
+    missing = runner.invoke(main, ["solve", str(puzzle_folder), "--checkpoint", str(tmp_path / "nope")])
+    assert missing.exit_code == 2 and missing.output.startswith("error:") and "does not exist" in missing.output
+    assert "Traceback" not in missing.output
+
+    # Architecture mismatch: config.json says another z_dim than the weights have.
+    wrong = tmp_path / "wrong"
+    wrong.mkdir()
+    config = json.loads((tiny_checkpoint / "config.json").read_text())
+    config["z_dim"] = Z_DIM + 6
+    (wrong / "config.json").write_text(json.dumps(config))
+    (wrong / "model.safetensors").write_bytes((tiny_checkpoint / "model.safetensors").read_bytes())
+    mismatch = runner.invoke(main, ["solve", str(puzzle_folder), "--checkpoint", str(wrong)])
+    assert mismatch.exit_code == 2 and mismatch.output.startswith("error:") and "z_dim" in mismatch.output
+    with pytest.raises(CheckpointError):
+        load_manifold(wrong)
+
+    board_model = runner.invoke(main, ["evaluate", str(puzzle_folder), "--manifold", "board",
+                                       "--checkpoint", str(tmp_path / "none")])
+    assert board_model.exit_code == 2 and "error:" in board_model.output
+
+
+def test_bad_puzzle_paths_give_one_line_errors(tmp_path):
+    result = CliRunner().invoke(main, ["solve", str(tmp_path / "missing"), "--solver", "random"])
+    assert result.exit_code == 2 and result.output.startswith("error:")
+    result = CliRunner().invoke(main, ["evaluate", "--problems", str(tmp_path / "p.json")])
+    assert result.exit_code == 2 and "--images" in result.output
+
+
+def test_board_manifold_runs_the_seed_design(tiny_checkpoint, shift1_puzzles):
+    """--manifold board: one code per whole board and one perturbation (here with the object model's
+    weights, which is enough to exercise the path)."""
+    manifold = load_manifold(tiny_checkpoint, kind="board")
+    solution = make_solver("ga", SolverSettings(manifold="board"), manifold).solve(shift1_puzzles[1])
+    assert solution.details["slots"] == 1 and 0 <= solution.answer < 4
