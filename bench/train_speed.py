@@ -10,9 +10,10 @@ same objective. Our trainer is ``nar_solver.train.step.FactorVAETrainer``.
 Timing rounds alternate between configurations so that load from other processes on a shared
 machine hits all of them alike; the figure reported is the median over rounds. ``images/s``
 counts both batches (2 x batch per step). GFLOP/s uses the FLOPs torch's FlopCounterMode counts
-for one step of each loop. The equality check trains the reference and ours from the same initial
-weights on the same batches and compares the last window's losses with the spread between two
-reference runs that differ only in their random seed.
+for one step of each loop (convolutions and matmuls, forward and backward). The equality check
+trains the reference and ours from the same initial weights on the same batches, two random seeds
+each, and compares the last window's losses; early Factor-VAE training is chaotic, so the spread
+between seeds of one loop is the noise the loops must agree within.
 
     python bench/train_speed.py                 # speed + equality check (a few minutes on 2 cores)
     python bench/train_speed.py --skip-equal    # speed only

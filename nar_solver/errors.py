@@ -4,6 +4,7 @@ Raised where the problem is found; the CLI turns it into a single line and an ex
 """
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 #: Exit codes shown by the CLI. ``USAGE`` for input the user gave us (paths, files, options),
@@ -34,3 +35,23 @@ class RunFailure(NarError):
     """Good input, failed run (non-finite loss, interrupted distributed job)."""
 
     exit_code = FAILURE
+
+
+#: errno values that mean the path the user gave cannot be used (their input), not a failed run.
+_PATH_ERRNOS = frozenset(getattr(errno, name) for name in (
+    "EACCES", "EPERM", "ENOENT", "ENOTDIR", "EISDIR", "EEXIST", "EROFS", "ENAMETOOLONG", "ELOOP", "ENOTEMPTY")
+    if hasattr(errno, name))
+
+
+def from_os_error(err: OSError, path: str | Path | None = None, action: str | None = None) -> NarError:
+    """One line for a file system failure: ``<path>: cannot write (Permission denied)``.
+
+    A path the user cannot use (permissions, a file where a folder should be, a read-only disk) is
+    their input: :class:`NarError`, exit code 2. Anything else (a full disk, an I/O error) is a run
+    that failed on good input: :class:`RunFailure`, exit code 1.
+    """
+    where = path if path is not None else err.filename
+    reason = err.strerror or " ".join(str(err).split()) or err.__class__.__name__
+    message = f"{action} ({reason})" if action else reason
+    kind = NarError if err.errno in _PATH_ERRNOS else RunFailure
+    return kind(message, where)

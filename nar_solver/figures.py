@@ -10,6 +10,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from nar_solver.errors import NarError, from_os_error
+from nar_solver.io import make_folder
+
 _LOSS_PANELS = (
     ("recon", "reconstruction (nats / image)"),
     ("kl", "KL to N(0, I)"),
@@ -30,10 +33,20 @@ def _pyplot():
 
 
 def _save(fig, path: str | Path) -> Path:
+    """Write the figure to exactly ``path`` (PNG unless its suffix names another format matplotlib
+    writes); a bad path is a one-line NarError, not a traceback."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    _pyplot().close(fig)
+    try:
+        if path.is_dir():
+            raise NarError("is a folder; give a file name for the figure", path)
+        make_folder(path.parent)
+        fig.savefig(path, dpi=110, bbox_inches="tight", format=None if path.suffix else "png")
+    except OSError as err:
+        raise from_os_error(err, path, "cannot write figure") from None
+    except ValueError as err:  # matplotlib: "Format 'xyz' is not supported"
+        raise NarError(f"cannot write a figure of this type ({' '.join(str(err).split())})", path) from None
+    finally:
+        _pyplot().close(fig)
     return path
 
 

@@ -7,20 +7,68 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from nar_solver.errors import NarError, from_os_error
+
+_UMASK = os.umask(0o022)  # read the process umask once (setting it is the only way to read it) ...
+os.umask(_UMASK)  # ... and put it back
+
+
+def make_folder(folder: str | Path) -> Path:
+    """``mkdir -p`` whose failures are one line: the ancestor that is a file, or the OS's reason."""
+    folder = Path(folder)
+    for existing in (folder, *folder.parents):
+        if existing.exists():
+            if not existing.is_dir():
+                tail = "" if existing == folder else f", so {folder} cannot be created"
+                raise NarError(f"is a file, not a folder{tail}", existing)
+            break
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise from_os_error(err, folder, "cannot create folder") from None
+    return folder
+
+
+def check_writable(path: str | Path) -> Path:
+    """Fail now, not after a long run, if the file ``path`` could not be written later: it is a
+    folder, a file stands where a folder must be, or the nearest existing folder is not writable."""
+    path = Path(path)
+    if path.is_dir():
+        raise NarError("is a folder; give a file name", path)
+    for existing in path.parents:
+        if existing.exists():
+            if not existing.is_dir():
+                raise NarError(f"is a file, not a folder, so {path} cannot be written", existing)
+            if not os.access(existing, os.W_OK | os.X_OK):
+                raise NarError(f"cannot write here (permission denied), so {path} cannot be written", existing)
+            break
+    return path
+
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path``, fsync, then rename over it."""
+    """Write to a temporary file beside ``path``, fsync, then rename over it.
+
+    A file system failure (no permission, a file where a folder should be, a full disk) raises
+    NarError / RunFailure naming ``path``, never a bare OSError."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    if path.is_dir():
+        raise NarError("is a folder; give a file name", path)
+    make_folder(path.parent)
     try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as err:
+        raise from_os_error(err, path, "cannot write") from None
+    try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; give the usual permissions
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(err, OSError):
+            raise from_os_error(err, path, "cannot write") from None
         raise
 
 

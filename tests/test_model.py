@@ -41,11 +41,20 @@ def test_shapes_and_documented_architecture():
     assert ARCHITECTURE == CONFIG_ARCHITECTURE
 
 
-def test_init_is_normal_002_with_zero_bias():
+def test_reference_init_is_normal_002_with_zero_bias():
     torch.manual_seed(0)
     weights = torch.cat([m.weight.flatten() for m in Discriminator(10).modules() if isinstance(m, torch.nn.Linear)])
     assert abs(weights.std().item() - 0.02) < 0.001 and abs(weights.mean().item()) < 0.001
-    assert all((m.bias == 0).all() for m in FactorVAE().modules() if isinstance(m, torch.nn.Conv2d))
+    reference = FactorVAE(init="reference")
+    assert all((m.bias == 0).all() for m in reference.modules() if isinstance(m, torch.nn.Conv2d))
+    conv_weights = torch.cat([m.weight.flatten() for m in reference.modules() if isinstance(m, torch.nn.Conv2d)])
+    assert abs(conv_weights.std().item() - 0.02) < 0.002
+
+
+def test_default_init_starts_with_a_narrow_posterior():
+    vae = FactorVAE(z_dim=4)
+    _, logvar = vae.encode(torch.rand(2, 1, 64, 64))
+    assert (logvar - (-6.0)).abs().max() < 1.0
 
 
 def test_ink_conversion_round_trip():
@@ -184,3 +193,60 @@ def test_discriminator_free_penalties_train(tc):
     stats = trainer.step(torch.rand(16, 1, 64, 64).round())
     assert torch.isfinite(stats).all()
     assert (stats[3] == 0) == (tc == "none")
+
+
+def test_step_equals_a_textbook_factor_vae_step(monkeypatch):
+    """With the random draws fixed, one trainer step = the paper's algorithm written out plainly."""
+    import copy
+
+    import torch.nn.functional as F
+
+    import nar_solver.train.step as step_module
+
+    torch.manual_seed(3)
+    x1, x2 = torch.rand(8, 1, 64, 64).round(), torch.rand(8, 1, 64, 64).round()
+    eps = [torch.randn(8, 10), torch.randn(8, 10)]
+    order = torch.stack([torch.randperm(8) for _ in range(10)], dim=1)
+    draws = {"n": 0}
+
+    def fixed_reparameterize(mu, logvar, generator=None):
+        e = eps[draws["n"] % 2]
+        draws["n"] += 1
+        return mu + e * torch.exp(0.5 * logvar)
+
+    monkeypatch.setattr(FactorVAE, "reparameterize", staticmethod(fixed_reparameterize))
+    monkeypatch.setattr(step_module, "permute_dims", lambda z, generator=None: torch.gather(z, 0, order))
+    trainer = _small_trainer(gamma=6.4, beta=2.0, precision="fp32", channels_last=False)
+    vae, disc = copy.deepcopy(trainer.vae), copy.deepcopy(trainer.disc)
+    opt_vae = torch.optim.Adam(vae.parameters(), lr=1e-4, betas=(0.9, 0.999))
+    opt_disc = torch.optim.Adam(disc.parameters(), lr=1e-4, betas=(0.5, 0.9))
+
+    stats = trainer.step(x1, x2)
+
+    draws["n"] = 0
+    mu, logvar = vae.encode(x1)
+    z = mu + eps[0] * torch.exp(0.5 * logvar)
+    draws["n"] = 1
+    recon = F.binary_cross_entropy_with_logits(vae.decode(z), x1, reduction="sum") / 8
+    kl = (-0.5 * (1 + logvar - mu ** 2 - logvar.exp())).sum(1).mean()
+    d_z = disc(z)
+    tc = (d_z[:, 0] - d_z[:, 1]).mean()
+    opt_vae.zero_grad()
+    (recon + 2.0 * kl + 6.4 * tc).backward()
+    opt_vae.step()
+    with torch.no_grad():
+        mu2, logvar2 = vae.encode(x2)
+        z2 = mu2 + eps[1] * torch.exp(0.5 * logvar2)
+    z_perm = torch.gather(z2, 0, order)
+    d_loss = 0.5 * (F.cross_entropy(disc(z.detach()), torch.zeros(8, dtype=torch.long))
+                    + F.cross_entropy(disc(z_perm), torch.ones(8, dtype=torch.long)))
+    opt_disc.zero_grad()
+    d_loss.backward()
+    opt_disc.step()
+
+    assert stats[1:5].tolist() == pytest.approx([recon.item(), kl.item(), tc.item(), d_loss.item()], rel=1e-5)
+    # gradients agree (compared before Adam, whose first step maps any nonzero gradient to +-lr)
+    for mine, theirs in [*zip(trainer.vae.parameters(), vae.parameters()),
+                         *zip(trainer.disc.parameters(), disc.parameters())]:
+        assert torch.allclose(mine.grad, theirs.grad, rtol=1e-4, atol=1e-6)
+        assert torch.allclose(mine, theirs, atol=2.5e-4)

@@ -83,6 +83,15 @@ def test_each_data_source_trains(tmp_path, data):
     assert len(rows) == 2 and all(np.isfinite(r["recon"]) for r in rows)
 
 
+def test_kl_warmup_ramps_the_kl_weight(tmp_path):
+    config = small(kl_warmup=4, beta=2.0)
+    trainer = FactorVAETrainer(config, torch.device("cpu"))
+    assert [trainer.kl_weight(s) for s in range(6)] == [0.5, 1.0, 1.5, 2.0, 2.0, 2.0]
+    run = train(small(kl_warmup=4, steps=2), tmp_path / "w", progress=False, figures=False)
+    first = rows_without_time(run)[0]
+    assert first["loss"] == pytest.approx(first["recon"] + 0.25 * first["kl"] + 10.0 * first["tc"], rel=1e-5)
+
+
 def test_gaussian_tc_run_has_no_discriminator(tmp_path):
     run = train(small(tc="gaussian", batch_size=16, steps=2), tmp_path / "g", progress=False, figures=False)
     row = rows_without_time(run)[-1]
@@ -94,12 +103,12 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, monk
     original = FactorVAETrainer.step
     calls = {"n": 0}
 
-    def poisoned(self, x1, x2=None):
+    def poisoned(self, *args):
         calls["n"] += 1
         if calls["n"] == 6:  # weights blow up during step 6
             with torch.no_grad():
                 next(self.vae.parameters()).fill_(float("nan"))
-        return original(self, x1, x2)
+        return original(self, *args)
 
     monkeypatch.setattr(FactorVAETrainer, "step", poisoned)
     with pytest.raises(RunFailure, match=r"non-finite .*\(step 4\) kept"):
@@ -114,11 +123,11 @@ def test_sigint_saves_and_returns(tmp_path, monkeypatch):
     original = FactorVAETrainer.step
     calls = {"n": 0}
 
-    def interrupted(self, x1, x2=None):
+    def interrupted(self, *args):
         calls["n"] += 1
         if calls["n"] == 3:
             os.kill(os.getpid(), signal.SIGINT)
-        return original(self, x1, x2)
+        return original(self, *args)
 
     monkeypatch.setattr(FactorVAETrainer, "step", interrupted)
     run = train(small(steps=50, save_every=100), tmp_path / "run", progress=False, figures=False)
@@ -220,3 +229,15 @@ def test_cli_train_resume_plot_traverse(tmp_path):
     assert result.exit_code == 2 and "dimensions 0..9" in result.output
     result = runner.invoke(cli, ["train", "--steps", "-1", "--out", str(tmp_path / "neg")])
     assert result.exit_code == 2 and "steps must be >= 0" in result.output
+
+
+def test_auto_threads_leaves_busy_cores_alone(monkeypatch):
+    from nar_solver import device
+
+    monkeypatch.setattr(device, "available_cores", lambda: 4)
+    monkeypatch.setattr(device.os, "getloadavg", lambda: (0.2, 0.0, 0.0))
+    assert device.auto_threads() == 4 and device.auto_threads(2) == 2
+    monkeypatch.setattr(device.os, "getloadavg", lambda: (2.6, 0.0, 0.0))
+    assert device.auto_threads() == 1
+    monkeypatch.setattr(device.os, "getloadavg", lambda: (9.0, 0.0, 0.0))
+    assert device.auto_threads() == 1

@@ -2,8 +2,8 @@
 
 Each command lives in its own module of this package and is registered below. Commands parse
 options, call the library and print with rich; they hold no logic a user could not call from Python.
-User-facing problems (:class:`nar_solver.errors.NarError`) become one line and an exit code here,
-in one place; ``--debug`` shows the traceback instead.
+User-facing problems (:class:`nar_solver.errors.NarError`, and any OSError that escapes) become one
+line and an exit code here, in one place; ``--debug`` shows the traceback instead.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from nar_solver.errors import NarError
+from nar_solver.errors import NarError, from_os_error
 
 
 class _NarGroup(click.Group):
@@ -20,11 +20,14 @@ class _NarGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except NarError as err:
+        except (NarError, OSError) as err:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.echo(f"error: {err}", err=True)
-            ctx.exit(err.exit_code)
+            # an OSError no loader or writer turned into a NarError (e.g. a figure's folder is not
+            # writable) still names its file and gets one line
+            problem = err if isinstance(err, NarError) else from_os_error(err)
+            click.echo(f"error: {problem}", err=True)
+            ctx.exit(problem.exit_code)
 
 
 @click.group(cls=_NarGroup, context_settings={"help_option_names": ["-h", "--help"]})

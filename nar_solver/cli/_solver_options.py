@@ -13,6 +13,8 @@ from nar_solver.solve.manifold import KINDS
 from nar_solver.solve.solver import SolverSettings
 
 _DEFAULTS = GAConfig()
+#: The GA copies its elite unchanged into each generation; a population must hold at least one more.
+MIN_POPULATION = _DEFAULTS.elite + 1
 
 
 def model_options(func: Callable) -> Callable:
@@ -40,7 +42,7 @@ def ga_options(func: Callable) -> Callable:
     func = click.option("--generations", type=click.IntRange(min=0), default=_DEFAULTS.generations,
                         show_default=True, help="GA generations (at most; it stops early when every "
                                                 "example is solved by a margin).")(func)
-    func = click.option("--population", type=click.IntRange(min=2), default=_DEFAULTS.population,
+    func = click.option("--population", type=click.IntRange(min=MIN_POPULATION), default=_DEFAULTS.population,
                         show_default=True, help="GA population size.")(func)
     return func
 

@@ -10,9 +10,11 @@ from rich.table import Table
 
 from nar_solver.cli._solver_options import ga_options, model_options, settings_from
 from nar_solver.errors import NarError
-from nar_solver.evaluate.accuracy import AccuracyReport, evaluate
-from nar_solver.io import atomic_write_json
+from nar_solver.evaluate.accuracy import AccuracyReport
+from nar_solver.evaluate.sharded import evaluate_sharded, rank_device, shard_indices
+from nar_solver.io import atomic_write_json, check_writable
 from nar_solver.solve.solver import SOLVER_NAMES, make_solver
+from nar_solver.train.distributed import DistContext
 from nar_solver.world.formats import load_puzzles, read_fewshot
 
 
@@ -58,18 +60,23 @@ def print_report(report: AccuracyReport, console: Console) -> None:
 def command(path, problems, images, solver_name, checkpoint, manifold, device, seed, distance, population,
             generations, limit, json_out) -> None:
     """Solve every puzzle under PATH and report the accuracy."""
+    if json_out is not None:
+        check_writable(json_out)  # before the run, not after it
     puzzles = load_set(path, problems, images, limit)
     if not puzzles:
         raise NarError("no puzzles found", path or problems)
-    settings = settings_from(checkpoint, manifold, device, seed, distance, population, generations)
+    settings = settings_from(checkpoint, manifold, rank_device(device), seed, distance, population, generations)
     solver = make_solver(solver_name, settings)
     if solver.needs_model:
         _ = solver.manifold  # fail fast on a bad checkpoint, before the progress bar
+    main_rank = DistContext.from_env().is_main  # under torchrun: rank 0 shows progress, prints and writes
     console = Console(stderr=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task(f"solving with {solver_name}", total=len(puzzles))
-        report = evaluate(puzzles, solver, progress=lambda _: progress.advance(task))
+    with Progress(*columns, console=console, transient=True, disable=not main_rank) as progress:
+        task = progress.add_task(f"solving with {solver_name}", total=len(shard_indices(len(puzzles))))
+        report = evaluate_sharded(puzzles, solver, progress=lambda _: progress.advance(task))
+    if not main_rank:
+        return
     report.settings = {"solver": solver_name, **settings.to_dict()}
     print_report(report, Console())
     if report.n == 0:

@@ -1,6 +1,7 @@
 """`nar-solver generate`: write a reproducible set of NAR puzzles to disk."""
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -68,9 +69,10 @@ def command(out: Path, count: int, seed: int, family: str, objects: tuple[int, i
     puzzles = _tracked(
         generate_puzzles(seed, count, family, n_examples=n_examples, objects=objects, length=length),
         count, f"generating {family} puzzles")
-    if layout == "folders":
-        written = write_puzzle_folders(puzzles, out)
-    else:
-        written = write_fewshot(puzzles, out / FEWSHOT_JSON, out / FEWSHOT_IMAGES)
+    with closing(puzzles):  # on an error, close the progress bar before the error line is printed
+        if layout == "folders":
+            written = write_puzzle_folders(puzzles, out)
+        else:
+            written = write_fewshot(puzzles, out / FEWSHOT_JSON, out / FEWSHOT_IMAGES)
     click.echo(f"wrote {written} {family} puzzles ({layout}, seed {seed}, objects {objects[0]}-{objects[1]}, "
                f"length {length if length is not None else f'{low}-{high}'}) to {out}")

@@ -10,7 +10,7 @@ from rich.table import Table
 from nar_solver.device import DEVICE_CHOICES
 from nar_solver.evaluate.disentanglement import DisentanglementReport, DisentanglementSettings, evaluate_checkpoint
 from nar_solver.evaluate.factors import WORLD_NAMES
-from nar_solver.io import atomic_write_json
+from nar_solver.io import atomic_write_json, check_writable
 
 
 def _summary_table(report: DisentanglementReport) -> Table:
@@ -72,6 +72,8 @@ def command(run: Path, data: str | None, fast: bool, preset: str | None, seed: i
     if fast and preset not in (None, "fast"):
         raise click.UsageError("--fast and --preset disagree; give one of them")
     name = "fast" if fast else (preset or "full")
+    if json_out is not None:
+        check_writable(json_out)  # before the measurement, not after it
     console = Console(stderr=True)
     with console.status("measuring") as status:
         report = evaluate_checkpoint(run, data=data, seed=seed, settings=DisentanglementSettings.preset(name),

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from nar_solver.cli._solver_options import ga_options, model_options, settings_from
 from nar_solver.errors import PuzzleError
+from nar_solver.io import check_writable
 from nar_solver.solve.solver import SOLVER_NAMES, make_solver
 from nar_solver.world.formats import load_puzzles
 
@@ -30,6 +31,8 @@ from nar_solver.world.formats import load_puzzles
 def command(puzzle: Path, solver_name: str, checkpoint, manifold, device, seed, distance, population,
             generations, index, as_json: bool, figure: Path | None) -> None:
     """Solve the puzzle in PUZZLE (a puzzle folder, or one of a set with --index)."""
+    if figure is not None:
+        check_writable(figure)
     puzzles = load_puzzles(puzzle, None if index is None else index + 1)
     if index is not None:
         if index >= len(puzzles):

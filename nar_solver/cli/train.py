@@ -19,14 +19,17 @@ from nar_solver.errors import NarError
 @click.option("--tc", default=None, help="Total-correlation penalty: discriminator | gaussian | gaussian-prior | none.")
 @click.option("--gamma", type=float, default=None, help="TC weight (0 = plain VAE).")
 @click.option("--beta", type=float, default=None, help="KL weight (beta-VAE when != 1).")
+@click.option("--kl-warmup", type=int, default=None,
+              help="Steps over which the KL weight rises from 0 to beta (default 0 = off).")
 @click.option("--batch-size", type=int, default=None, help="Images per batch (default 64; D sees a second batch).")
+@click.option("--init", default=None, help="default (PyTorch init, log-variance bias -6) | reference (N(0, 0.02)).")
 @click.option("--lr", type=float, default=None, help="VAE learning rate.")
 @click.option("--lr-d", type=float, default=None, help="Discriminator learning rate.")
 @click.option("--seed", type=int, default=None, help="Seed of every random source (default 0).")
 @click.option("--device", default=None, help="auto | cpu | cuda (auto = CUDA when available).")
 @click.option("--precision", default=None, help="auto | fp32 | bf16 (auto: bf16 autocast on CUDA and on CPUs with native bf16).")
 @click.option("--compile/--no-compile", "compile_", default=None, help="torch.compile the networks (slow start).")
-@click.option("--threads", type=int, default=None, help="CPU threads (0 = all cores).")
+@click.option("--threads", type=int, default=None, help="CPU threads (0 = every core not busy with other work at start).")
 @click.option("--save-every", type=int, default=None, help="Checkpoint every N steps (default 1000).")
 @click.option("--log-every", type=int, default=None, help="One losses.jsonl row per N steps (default 10).")
 @click.option("--jitter", type=float, default=None, help="Max position jitter in px (objects default 2, boards 0).")
@@ -37,15 +40,16 @@ from nar_solver.errors import NarError
 @click.option("--latent-sample", type=int, default=None, help="Images encoded for latent_low/high (default 2048).")
 @click.option("--progress/--no-progress", default=True, help="Show the progress bar.")
 @click.option("--figures/--no-figures", default=True, help="Draw the figures when training ends.")
-def command(preset, data, out, resume, steps, z_dim, tc, gamma, beta, batch_size, lr, lr_d, seed, device, precision,
+def command(preset, data, out, resume, steps, z_dim, tc, gamma, beta, kl_warmup, batch_size, init, lr, lr_d, seed, device, precision,
             compile_, threads, save_every, log_every, jitter, jitter_fraction, variation, min_objects, max_objects,
             latent_sample, progress, figures):
     """Train a Factor-VAE on NAR images; write checkpoints, losses and figures into the run folder."""
     from nar_solver.train import TrainConfig, train
     from nar_solver.train.loop import DistContext
 
-    options = dict(data=data, steps=steps, z_dim=z_dim, tc=tc, gamma=gamma, beta=beta, batch_size=batch_size,
-                   lr=lr, lr_d=lr_d, seed=seed, device=device, precision=precision, compile=compile_,
+    options = dict(data=data, steps=steps, z_dim=z_dim, tc=tc, gamma=gamma, beta=beta, kl_warmup=kl_warmup,
+                   batch_size=batch_size,
+                   init=init, lr=lr, lr_d=lr_d, seed=seed, device=device, precision=precision, compile=compile_,
                    threads=threads, save_every=save_every, log_every=log_every, jitter=jitter,
                    jitter_fraction=jitter_fraction, variation=variation, min_objects=min_objects,
                    max_objects=max_objects, latent_sample=latent_sample)
@@ -83,8 +87,9 @@ def print_summary(run: Path) -> None:
     if "seconds" in s:
         table.add_row("time", f"{s['seconds']:.1f} s")
     if "ms_per_step" in s:
+        threads = f", {s['threads']} CPU thread(s)" if s.get("threads") else ""
         table.add_row("speed (this session)", f"{s['ms_per_step']:.1f} ms/step, {s['images_per_s']:.0f} images/s, "
-                      f"data {100 * s['data_share']:.1f}% of it")
+                      f"data {100 * s['data_share']:.1f}% of it{threads}")
     last = s["last"]
     if last:
         parts = [f"recon {last['recon']:.2f}", f"KL {last['kl']:.3f}", f"TC {last['tc']:.3f}"]

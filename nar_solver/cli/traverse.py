@@ -49,6 +49,7 @@ def command(run, image, start, stop, steps, dims, mode, out, device):
 
     from nar_solver.device import resolve_device
     from nar_solver.figures import traversal_grid
+    from nar_solver.io import check_writable
     from nar_solver.model.checkpoint import load_model
     from nar_solver.model.traversal import sweep_values, traverse
     from nar_solver.world.formats import load_grey_png
@@ -60,7 +61,7 @@ def command(run, image, start, stop, steps, dims, mode, out, device):
     recon, sweeps, mu = traverse(model.vae, picture, values, dim_list, mode)
     dim_list = dim_list if dim_list is not None else list(range(model.vae.z_dim))
     notes = [f"mu {mu[d]:+.2f}" for d in dim_list]
-    out = out or Path(run) / "figures" / f"traverse_{Path(image).stem}.png"
+    out = check_writable(out or Path(run) / "figures" / f"traverse_{Path(image).stem}.png")
     traversal_grid(picture, recon, sweeps, values, dim_list, out, row_notes=notes, mode=mode,
                    title=f"{Path(run).name}: {Path(image).name}")
     Console().print(f"wrote {out}")

@@ -7,11 +7,11 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from nar_solver.cli._solver_options import model_options, settings_from
+from nar_solver.cli._solver_options import MIN_POPULATION, model_options, settings_from
 from nar_solver.cli.evaluate import load_set
 from nar_solver.errors import NarError
 from nar_solver.evaluate.tuning import parse_int_list, tune
-from nar_solver.io import atomic_write_json
+from nar_solver.io import atomic_write_json, check_writable
 from nar_solver.solve.solver import GASolver
 
 
@@ -36,10 +36,14 @@ from nar_solver.solve.solver import GASolver
 def command(path, problems, images, populations, generation_list, checkpoint, manifold, device, seed, distance,
             limit, tolerance, plot, json_out) -> None:
     """Sweep population x generations of the GA on the puzzles under PATH."""
+    for out in (plot, json_out):
+        if out is not None:
+            check_writable(out)  # before the sweep, not after it
     pops = parse_int_list(populations, "--population")
     gens = parse_int_list(generation_list, "--generations")
-    if min(pops) < 2:
-        raise NarError("--population values must be at least 2")
+    if min(pops) < MIN_POPULATION:
+        raise NarError(f"--population values must be at least {MIN_POPULATION} (the GA keeps "
+                       f"{MIN_POPULATION - 1} elite chromosomes), got {min(pops)}")
     puzzles = load_set(path, problems, images, limit)
     if not puzzles:
         raise NarError("no puzzles found", path or problems)

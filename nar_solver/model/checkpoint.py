@@ -135,7 +135,7 @@ def load_train_state(run_dir: str | Path) -> dict[str, Any]:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # noqa: BLE001 - any unpickling failure is a refused checkpoint
         reason = ("contains objects other than plain tensors and containers (refused, not executed)"
-                  if "weights_only" in str(err) or "Unsupported global" in str(err)
+                  if "unsupported global" in str(err).lower()
                   else f"corrupt or unreadable ({err.__class__.__name__})")
         raise CheckpointError(f"train state {reason}", path) from None
     if not isinstance(state, dict) or "step" not in state or "trainer" not in state:

@@ -46,6 +46,8 @@ def sweep_values(start: float, stop: float, steps: int) -> list[float]:
     """``steps`` evenly spaced values from start to stop inclusive, rounded to kill float dust (0.1*3)."""
     if steps < 1:
         raise NarError(f"--steps must be >= 1, got {steps}")
+    if not (np.isfinite(start) and np.isfinite(stop)):
+        raise NarError(f"--from and --to must be finite numbers, got {start} and {stop}")
     if steps == 1:
         return [float(start)]
     return [round(float(v), 10) for v in np.linspace(start, stop, steps)]

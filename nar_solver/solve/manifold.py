@@ -8,11 +8,19 @@ Two kinds:
 - ``board``: the seed study's design, one code per whole board (its board-level VAE).
 
 Codes are handled in *normalised* coordinates: each usable ("active") latent dimension is mapped
-to [0, 1] by the range the encoder produces on training data (``latent_low``/``latent_high``,
-stored with the checkpoint). Clipping a perturbed code to [0, 1] then keeps it inside what the
-decoder has seen; with a disentangled position axis that reproduces the clamped shift at the board
-edge. Collapsed dimensions (a near-zero range: the posterior ignores the input there) are left out
-of the search and decoded at their centre.
+to [0, 1], 0 and 1 being the range the encoder produces on training data (``latent_low`` /
+``latent_high``, stored with the checkpoint). Clipping a perturbed code to [0, 1] then keeps it
+inside what the decoder has seen; with a disentangled position axis that reproduces the clamped
+shift at the board edge. Collapsed dimensions (a near-zero range: the posterior ignores the input
+there) are left out of the search and decoded at their centre.
+
+Between 0 and 1 the map is, by default, each dimension's *empirical distribution function* over a
+reference set of training-like images (``quantile``), not a linear rescaling (``range``). A VAE
+places the three columns of the grid along its x axis at uneven distances (measured: gaps of 0.05
+and 0.19 of the range), so "one cell to the right" is no single additive step in raw code units.
+Every cell holds a third of the training objects, so in quantile coordinates the columns sit a
+third apart and a shift is one step again. The reference set for objects is every shape in every
+cell (what puzzles show); for boards, random boards of 1-3 objects.
 """
 from __future__ import annotations
 
@@ -28,6 +36,7 @@ from nar_solver.errors import CheckpointError, NarError
 from nar_solver.solve.perception import IMAGE_SIZE, PerceivedObject, _centre, ink_of, split_objects
 
 KINDS: tuple[str, ...] = ("objects", "board")
+NORMALISATIONS: tuple[str, ...] = ("quantile", "range")
 
 #: A dimension whose training-data range is below this (in latent units) is treated as collapsed.
 ACTIVE_RANGE = 0.1
@@ -52,13 +61,65 @@ def active_dimensions(low: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
     return torch.nonzero(keep).flatten()
 
 
+def reference_images(kind: str, boards: int = 512, seed: int = 12345) -> np.ndarray:
+    """Training-like images whose codes define the quantile map: every shape in every cell for
+    objects; random boards of 1-3 objects for the board manifold."""
+    from nar_solver.world.board import GRID, Board, random_board, render_board
+    from nar_solver.world.glyphs import SHAPES
+
+    if kind == "objects":
+        return np.stack([render_board(Board.of([(s, x, y)])) for s in SHAPES for y in range(GRID)
+                         for x in range(GRID)])
+    rng = np.random.default_rng(seed)
+    return np.stack([render_board(random_board(rng, int(rng.integers(1, 4)))) for _ in range(boards)])
+
+
+class QuantileMap:
+    """Per-dimension piecewise-linear distribution function of reference codes, pinned to 0 at
+    ``low`` and 1 at ``high``, and its inverse. Codes (N, d) <-> quantiles (N, d) in [0, 1]."""
+
+    def __init__(self, codes: torch.Tensor, low: torch.Tensor, high: torch.Tensor):
+        n, d = codes.shape
+        span = (high - low).clamp_min(1e-6)
+        inner = torch.minimum(torch.maximum(codes.sort(0).values, low), high)
+        knots = torch.cat([low[None], inner, high[None]])                       # (n+2, d)
+        ramp = torch.arange(n + 2, dtype=knots.dtype, device=knots.device)[:, None] * 1e-6 * span
+        self.knots = (knots + ramp).T.contiguous()                               # (d, n+2), increasing
+        probs = (torch.arange(n, dtype=knots.dtype, device=knots.device) + 0.5) / max(n, 1)
+        self.probs = torch.cat([probs.new_zeros(1), probs, probs.new_ones(1)])   # (n+2,)
+
+    @staticmethod
+    def _interp(x: torch.Tensor, xp: torch.Tensor, fp: torch.Tensor) -> torch.Tensor:
+        """Row-wise linear interpolation: x (d, N), xp (d, K) increasing, fp (d, K) -> (d, N),
+        clamped at the ends."""
+        k = xp.shape[-1]
+        idx = torch.searchsorted(xp, x.contiguous()).clamp(1, k - 1)
+        x0, x1 = xp.gather(-1, idx - 1), xp.gather(-1, idx)
+        f0, f1 = fp.gather(-1, idx - 1), fp.gather(-1, idx)
+        t = ((x - x0) / (x1 - x0).clamp_min(1e-12)).clamp(0.0, 1.0)
+        return f0 + t * (f1 - f0)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        d = self.knots.shape[0]
+        probs = self.probs.expand(d, -1)
+        return self._interp(z.T, self.knots, probs).T
+
+    def inverse(self, u: torch.Tensor) -> torch.Tensor:
+        d = self.knots.shape[0]
+        probs = self.probs.expand(d, -1).contiguous()
+        return self._interp(u.T, probs, self.knots).T
+
+
 class LatentManifold:
     """A trained VAE seen as a searchable space of (normalised, active) codes."""
 
     def __init__(self, vae: torch.nn.Module, latent_low, latent_high, kind: str = "objects",
-                 device: str | torch.device = "cpu", perception: str = "auto"):
+                 device: str | torch.device = "cpu", perception: str = "auto",
+                 normalisation: str = "quantile", reference: np.ndarray | None = None):
         if kind not in KINDS:
             raise NarError(f"unknown manifold {kind!r}; choose one of {', '.join(KINDS)}")
+        if normalisation not in NORMALISATIONS:
+            raise NarError(f"unknown normalisation {normalisation!r}; choose one of {', '.join(NORMALISATIONS)}")
         self.kind = kind
         self.device = torch.device(device)
         self.vae = vae.to(self.device).eval()
@@ -71,6 +132,12 @@ class LatentManifold:
         self.span = (self.high - self.low)[self.active].clamp_min(1e-6)
         self.centre = (self.low + self.high) / 2
         self.perception = perception
+        self.normalisation = normalisation
+        self.quantiles: QuantileMap | None = None
+        if normalisation == "quantile":
+            images = reference_images(kind) if reference is None else np.asarray(reference)
+            codes = self._encode_raw(images)[:, self.active]
+            self.quantiles = QuantileMap(codes, self.low[self.active], self.high[self.active])
 
     @property
     def dims(self) -> int:
@@ -91,28 +158,39 @@ class LatentManifold:
 
     def normalise(self, z: torch.Tensor) -> torch.Tensor:
         """Latent codes (N, z_dim) -> normalised active coordinates (N, dims)."""
-        return (z[:, self.active] - self.low[self.active]) / self.span
+        active = z[:, self.active]
+        if self.quantiles is not None:
+            return self.quantiles.forward(active)
+        return (active - self.low[self.active]) / self.span
 
     def latent(self, u: torch.Tensor) -> torch.Tensor:
         """Normalised active coordinates (..., dims) -> full latent codes (..., z_dim)."""
         flat = u.reshape(-1, self.dims)
         z = self.centre.expand(flat.shape[0], self.z_dim).clone()
-        z[:, self.active] = self.low[self.active] + flat * self.span
+        if self.quantiles is not None:
+            z[:, self.active] = self.quantiles.inverse(flat.clamp(0.0, 1.0))
+        else:
+            z[:, self.active] = self.low[self.active] + flat * self.span
         return z.reshape(*u.shape[:-1], self.z_dim)
+
+    @torch.inference_mode()
+    def _encode_raw(self, images: np.ndarray) -> torch.Tensor:
+        """uint8 grey images (N, 64, 64) -> posterior means (N, z_dim)."""
+        from nar_solver.model.images import to_ink
+
+        parts = []
+        for start in range(0, images.shape[0], MAX_BATCH):
+            mu, _ = self.vae.encode(to_ink(images[start:start + MAX_BATCH], device=self.device))
+            parts.append(mu.float())
+        return torch.cat(parts)
 
     @torch.inference_mode()
     def encode(self, images: np.ndarray | Sequence[np.ndarray]) -> torch.Tensor:
         """uint8 grey images (N, 64, 64) -> normalised codes (N, dims) (posterior means)."""
-        from nar_solver.model.images import to_ink
-
         images = np.asarray(images)
         if images.shape[0] == 0:
             return torch.zeros((0, self.dims), device=self.device)
-        parts = []
-        for start in range(0, images.shape[0], MAX_BATCH):
-            mu, _ = self.vae.encode(to_ink(images[start:start + MAX_BATCH], device=self.device))
-            parts.append(self.normalise(mu.float()))
-        return torch.cat(parts)
+        return self.normalise(self._encode_raw(images))
 
     @torch.inference_mode()
     def decode(self, u: torch.Tensor) -> torch.Tensor:
@@ -128,7 +206,8 @@ class LatentManifold:
 
 
 def load_manifold(checkpoint: str | Path | None = None, kind: str = "objects",
-                  device: str | torch.device = "cpu", perception: str = "auto") -> LatentManifold:
+                  device: str | torch.device = "cpu", perception: str = "auto",
+                  normalisation: str = "quantile") -> LatentManifold:
     """The manifold of a checkpoint folder (``None``: the shipped model of ``kind``)."""
     from nar_solver.model.checkpoint import load_model
 
@@ -142,4 +221,4 @@ def load_manifold(checkpoint: str | Path | None = None, kind: str = "objects",
                 f"{'objects' if kind == 'objects' else 'boards'}) or pass --checkpoint DIR", checkpoint)
     loaded = load_model(checkpoint, device=device)
     return LatentManifold(loaded.vae, loaded.latent_low, loaded.latent_high, kind=kind, device=device,
-                          perception=perception)
+                          perception=perception, normalisation=normalisation)

@@ -18,13 +18,15 @@ ARCHITECTURE = "factorvae-conv64"  # kept equal to nar_solver.model.vae.ARCHITEC
 BUILTIN_DATA = ("boards", "objects", "dsprites")
 TC_CHOICES = ("discriminator", "gaussian", "gaussian-prior", "none")
 PRECISIONS = ("auto", "fp32", "bf16")
+INITS = ("default", "reference")  # kept equal to nar_solver.model.vae.INITS
 
 #: The documented settings of the shipped models (see docs/readme-train.md).
 PRESETS: dict[str, dict[str, Any]] = {
     "objects": dict(data="objects", z_dim=10, tc="discriminator", gamma=20.0, beta=1.0, batch_size=64,
-                    lr=1e-4, lr_d=1e-4, steps=30000, jitter=2.0, jitter_fraction=0.5, variation=False),
+                    init="default", lr=4e-4, lr_d=1e-4, steps=10000, jitter=10.0, jitter_fraction=0.75,
+                    variation=False),
     "boards": dict(data="boards", z_dim=10, tc="discriminator", gamma=10.0, beta=1.0, batch_size=64,
-                   lr=1e-4, lr_d=1e-4, steps=60000, jitter=0.0, variation=False),
+                   init="default", lr=4e-4, lr_d=1e-4, steps=6000, jitter=0.0, variation=False),
 }
 
 #: Fields that may change when a run is resumed (they do not change what is computed, or only
@@ -42,12 +44,14 @@ class TrainConfig:
     tc: str = "discriminator"       # discriminator | gaussian | gaussian-prior | none
     gamma: float = 10.0             # weight of the TC term (0 = plain VAE, D still trained to monitor TC)
     beta: float = 1.0               # weight of the KL term (beta-VAE when != 1)
+    kl_warmup: int = 0              # steps over which the KL weight rises linearly from 0 to beta (0 = off)
     steps: int = 20000              # total optimisation steps (each: a VAE update and a D update)
     batch_size: int = 64            # per step and per process; D also sees a second batch this size
     lr: float = 1e-4                # VAE Adam learning rate
     lr_d: float = 1e-4              # discriminator Adam learning rate
     adam_betas: tuple[float, float] = (0.9, 0.999)
     adam_betas_d: tuple[float, float] = (0.5, 0.9)
+    init: str = "default"           # default (PyTorch init, log-variance bias -6) | reference (N(0, 0.02))
     d_width: int = 1000
     d_hidden_layers: int = 5
     seed: int = 0
@@ -55,7 +59,7 @@ class TrainConfig:
     precision: str = "auto"         # auto | fp32 | bf16 (auto: bf16 autocast on CUDA and bf16-capable CPUs)
     channels_last: bool = True
     compile: bool = False           # torch.compile the networks (opt-in: compile time is minutes on CPU)
-    threads: int = 0                # CPU threads; 0 = every core this process may use
+    threads: int = 0                # CPU threads; 0 = every core not busy at start (cores - load average, >= 1)
     save_every: int = 1000          # checkpoint + losses.jsonl every this many steps
     log_every: int = 10             # one losses.jsonl row (means over the window) every this many steps
     jitter: float | None = None     # max position jitter in px (None: 2 for objects, 0 for boards)
@@ -134,12 +138,16 @@ class TrainConfig:
             raise bad(f"architecture {self.architecture!r} is not {ARCHITECTURE!r}")
         if self.tc not in TC_CHOICES:
             raise bad(f"tc must be one of {', '.join(TC_CHOICES)}, got {self.tc!r}")
+        if self.init not in INITS:
+            raise bad(f"init must be one of {', '.join(INITS)}, got {self.init!r}")
         if self.precision not in PRECISIONS:
             raise bad(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         for name in ("z_dim", "batch_size", "d_width", "d_hidden_layers", "save_every", "log_every",
                      "latent_sample"):
             if getattr(self, name) < 1:
                 raise bad(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.kl_warmup < 0:
+            raise bad(f"kl_warmup must be >= 0, got {self.kl_warmup}")
         if self.steps < 0:
             raise bad(f"steps must be >= 0, got {self.steps}")
         if self.threads < 0:

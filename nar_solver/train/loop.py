@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from nar_solver.data import BatchStream, make_source
-from nar_solver.device import available_cores, configure_backend, resolve_device
+from nar_solver.device import auto_threads, configure_backend, resolve_device
 from nar_solver.errors import NarError, RunFailure
 from nar_solver.io import atomic_write_json
 from nar_solver.model.checkpoint import latent_range, load_train_state, save_model, save_train_state
@@ -49,7 +49,7 @@ def train(config: TrainConfig | None, out_dir: str | Path, resume: bool = False,
         run.check_new()
 
     device = ctx.device_for(resolve_device(config.device))
-    configure_backend(device, config.threads or max(1, available_cores() // ctx.world_size))
+    configure_backend(device, config.threads or auto_threads(ctx.world_size))
     ctx.init(device)
     try:
         return _train(config, run, state, ctx, device, progress, figures, console)
@@ -82,7 +82,8 @@ def _train(config: TrainConfig, run: RunFolder, state: dict[str, Any] | None, ct
         run.write_config(config)
     ctx.barrier()
     sample = stream.sample(config.latent_sample)  # fixed images for the latent range and the figures
-    timing = {"data_s": 0.0, "step_s": 0.0, "steps": 0}
+    timing = {"data_s": 0.0, "step_s": 0.0, "steps": 0,
+              "threads": torch.get_num_threads() if device.type == "cpu" else 0}
 
     def save() -> None:
         nonlocal last_saved
@@ -122,7 +123,7 @@ def _train(config: TrainConfig, run: RunFolder, state: dict[str, Any] | None, ct
             x2 = (trainer.prepare(to_ink(stream.batch(step, 1, config.batch_size), device))
                   if trainer.uses_second_batch else None)
             t1 = time.perf_counter()
-            log.add(trainer.step(x1, x2))
+            log.add(trainer.step(x1, x2, step))
             step += 1
             timing["data_s"] += t1 - t0
             timing["step_s"] += time.perf_counter() - t1

@@ -78,6 +78,7 @@ def summarise(run_dir: str | Path) -> dict[str, Any]:
             summary["ms_per_step"] = 1000 * per_step
             summary["images_per_s"] = per_image / per_step
             summary["data_share"] = timing["data_s"] / max(timing["data_s"] + timing["step_s"], 1e-12)
+            summary["threads"] = int(timing.get("threads", 0))
     summary["files"] = sorted(p.relative_to(run.path).as_posix() for p in run.path.rglob("*") if p.is_file()
                               and not p.name.startswith("."))
     return summary

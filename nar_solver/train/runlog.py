@@ -22,7 +22,7 @@ from typing import Any
 import torch
 
 from nar_solver.errors import NarError
-from nar_solver.io import atomic_write_json, atomic_write_text
+from nar_solver.io import atomic_write_json, atomic_write_text, check_writable
 from nar_solver.model.checkpoint import CONFIG_FILE, STATE_FILE, WEIGHTS_FILE
 from nar_solver.train.step import STAT_NAMES
 
@@ -49,6 +49,7 @@ class RunFolder:
         if self.config.exists() or self.state.exists():
             raise NarError("folder already holds a training run; resume it with --resume or pick another --out",
                            self.path)
+        check_writable(self.config)  # a file in the way or a read-only folder fails before any training
 
     def check_resumable(self) -> None:
         if not self.path.is_dir():

@@ -66,7 +66,7 @@ class FactorVAETrainer:
         # identical initial weights on every rank (DDP also broadcasts rank 0's)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(derived_seed(config.seed, 0x1A17))
-            self.vae = FactorVAE(config.z_dim)
+            self.vae = FactorVAE(config.z_dim, init=config.init)
             self.disc = (Discriminator(config.z_dim, config.d_width, config.d_hidden_layers)
                          if config.tc == "discriminator" else None)
         self.memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
@@ -108,9 +108,18 @@ class FactorVAETrainer:
     def prepare(self, ink: torch.Tensor) -> torch.Tensor:
         return ink.contiguous(memory_format=self.memory_format)
 
-    def step(self, x1: torch.Tensor, x2: torch.Tensor | None = None) -> torch.Tensor:
-        """One VAE update then one D update; returns the detached stats (see STAT_NAMES)."""
+    def kl_weight(self, step: int) -> float:
+        """beta, ramped linearly from 0 over the first ``kl_warmup`` steps (a cure for posterior collapse)."""
+        warmup = self.config.kl_warmup
+        return self.config.beta if warmup <= 0 else self.config.beta * min(1.0, (step + 1) / warmup)
+
+    def step(self, x1: torch.Tensor, x2: torch.Tensor | None = None, step: int | None = None) -> torch.Tensor:
+        """One VAE update then one D update; returns the detached stats (see STAT_NAMES).
+
+        ``step`` (0-based) only matters with a KL warm-up; None means "after the warm-up".
+        """
         cfg = self.config
+        beta = cfg.beta if step is None else self.kl_weight(step)
         self.vae.train()
         with self.autocast():
             logits, mu, logvar, z = self.vae_train(x1, generator=self.generator)
@@ -126,7 +135,7 @@ class FactorVAETrainer:
                 tc = gaussian_prior_kl(z32)
             else:
                 tc = torch.zeros((), device=self.device)
-        loss = recon + cfg.beta * kl + cfg.gamma * tc
+        loss = recon + beta * kl + cfg.gamma * tc
         self.opt_vae.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_vae.step()

@@ -29,7 +29,7 @@ import numpy as np
 from PIL import Image
 
 from nar_solver.errors import PuzzleError
-from nar_solver.io import atomic_write_text
+from nar_solver.io import atomic_write_text, make_folder
 from nar_solver.world.board import IMAGE_SIZE, Board
 from nar_solver.world.puzzle import Example, Puzzle
 
@@ -175,7 +175,7 @@ def _boards_json(boards: Sequence[Board] | None) -> list | None:
 def save_puzzle(puzzle: Puzzle, folder: str | Path) -> Path:
     """Write ``puzzle`` as a folder (PNGs + puzzle.json); returns the puzzle.json path."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(folder)
     n = puzzle.n_options
     examples = []
     for e, example in enumerate(puzzle.examples):
@@ -338,7 +338,7 @@ def write_fewshot(puzzles: Iterable[Puzzle], problems_json: str | Path, images_d
     Boards are written in our ``[[shape, x, y], ...]`` encoding (null when unknown); the program as
     its token list (null when unknown)."""
     problems_json, images_dir = Path(problems_json), Path(images_dir)
-    images_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(images_dir)
     problems = []
     for i, puzzle in enumerate(puzzles):
         names = fewshot_names(i, puzzle.n_examples, puzzle.n_options)
@@ -364,7 +364,7 @@ def write_fewshot(puzzles: Iterable[Puzzle], problems_json: str | Path, images_d
             puzzle.query_answer,
             None if puzzle.program is None else list(puzzle.program),
         ])
-    problems_json.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(problems_json.parent)
     atomic_write_text(problems_json, dumps_json(problems))
     return len(problems)
 
