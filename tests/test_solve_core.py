@@ -192,3 +192,34 @@ def test_random_is_seeded_per_puzzle_and_roughly_uniform():
     assert set(picks) == {0, 1, 2, 3}
     other = [make_solver("random", SolverSettings(seed=2)).solve(p).answer for p in puzzles]
     assert other != picks
+
+
+def test_quantile_map_is_monotone_pinned_and_invertible():
+    from nar_solver.solve.manifold import QuantileMap
+
+    rng = np.random.default_rng(0)
+    # Three uneven clusters on dim 0 (a VAE's columns), a smooth spread on dim 1.
+    codes = torch.tensor(np.stack([np.repeat([-2.0, -1.5, 1.0], 20) + rng.normal(0, 0.02, 60),
+                                   rng.normal(0, 1, 60)], 1), dtype=torch.float32)
+    low, high = torch.tensor([-2.5, -3.0]), torch.tensor([1.5, 3.0])
+    qmap = QuantileMap(codes, low, high)
+    u = qmap.forward(codes)
+    assert float(u.min()) >= 0.0 and float(u.max()) <= 1.0
+    assert torch.allclose(qmap.forward(torch.stack([low, high])), torch.tensor([[0.0, 0.0], [1.0, 1.0]]), atol=1e-4)
+    centres = [float(u[i * 20:(i + 1) * 20, 0].mean()) for i in range(3)]
+    assert np.allclose(np.diff(centres), 1 / 3, atol=0.02), "uneven clusters become evenly spaced"
+    grid = torch.linspace(-2.5, 1.5, 50)[:, None].repeat(1, 2)
+    assert bool((qmap.forward(grid).diff(dim=0) >= -1e-6).all()), "monotone"
+    assert torch.allclose(qmap.inverse(qmap.forward(codes)), codes, atol=1e-3)
+
+
+def test_occam_penalty_counts_sets_and_clamps():
+    from nar_solver.solve.transform import complexity
+
+    layout = GenomeLayout(1, 2)
+    plain = layout.identity()
+    g = layout.view(plain).copy()
+    g[0, SWITCH, 0] = 1.0
+    g[0, LOW, 1], g[0, HIGH, 1] = 0.2, 0.9
+    pen = complexity(layout, torch.tensor(np.stack([plain, g.reshape(-1)])).float(), 1.0, 2.0)
+    assert pen[0].item() == pytest.approx(0.0) and pen[1].item() == pytest.approx(1.0 + 2.0 * 0.3)
