@@ -24,7 +24,7 @@ from nar_solver.evaluate.accuracy import evaluate
 from nar_solver.io import atomic_write_json
 from nar_solver.solve.fitness import DISTANCES
 from nar_solver.solve.ga import GAConfig
-from nar_solver.solve.manifold import KINDS
+from nar_solver.solve.manifold import DEFAULT_KIND, KINDS
 from nar_solver.solve.solver import SOLVER_NAMES, SolverSettings, make_solver
 from nar_solver.world.program import FAMILIES
 from nar_solver.world.puzzle import generate_puzzles
@@ -35,7 +35,7 @@ SEED = 7_000_000
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", default=None, help="model run folder (default: the shipped one)")
-    parser.add_argument("--manifold", choices=KINDS, default="objects")
+    parser.add_argument("--manifold", choices=KINDS, default=DEFAULT_KIND)
     parser.add_argument("--n", type=int, default=200, help="puzzles per family")
     parser.add_argument("--families", default=",".join(FAMILIES))
     parser.add_argument("--solvers", default=",".join(SOLVER_NAMES))

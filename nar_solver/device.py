@@ -57,7 +57,7 @@ def auto_threads(processes: int = 1) -> int:
 
     Busy = the 1-minute load average at start. On a shared machine oversubscribed OpenMP threads
     spin against each other: a training step measured 3.7x slower with 2 threads than with 1 while
-    two other jobs ran on the 2 cores (bench notes in docs/readme-train.md).
+    two other jobs ran on the 2 cores (bench notes in docs/training.md).
     """
     per_process = max(1, available_cores() // max(1, processes))
     try:

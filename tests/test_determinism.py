@@ -77,14 +77,18 @@ def test_solve_with_a_seed_repeats_in_process_and_in_a_fresh_process(model_and_p
     answer = without_time(json.loads(first.stdout))
     assert without_time(json.loads(again.stdout)) == answer
     # a fresh interpreter with another hash seed: no dependence on set/dict order or leftover state
-    env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONWARNINGS": "ignore"}
+    # Same CPU thread count as this process: oneDNN's float sums depend on it, and earlier tests
+    # (training picks threads from the machine's load) may have changed ours.
+    env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONWARNINGS": "ignore",
+           "OMP_NUM_THREADS": str(torch.get_num_threads())}
     fresh = subprocess.run([sys.executable, "-m", "nar_solver", *solve_args(run, puzzle, 5)], capture_output=True,
                            text=True, env=env, timeout=300)
     assert fresh.returncode == 0, fresh.stderr
     assert without_time(json.loads(fresh.stdout)) == answer
     assert set(answer) == {"answer", "scores", "confidence", "examples_solved"}
-    other = runner.invoke(main, solve_args(run, puzzle, 6))
-    assert json.loads(other.stdout)["scores"] != answer["scores"]  # the GA really draws from the seed
+    # That another seed changes the GA's search is tested on its genome, which the JSON does not show:
+    # tests/test_solve_core.py::test_ga_is_reproducible_with_a_seed_and_creates_deap_classes_once
+    # (here a converged GA may rightly give the same scores for seeds 5 and 6).
 
 
 @pytest.mark.parametrize("solver", ["latent-arithmetic", "random"])

@@ -77,9 +77,8 @@ def test_clipping_to_the_training_range_reproduces_the_clamped_shift(manifold):
     genome = torch.from_numpy(layout.from_parts(np.array([[step, 0.0, 0.0]]))).float()[None]
     moved = apply_genomes(layout, genome, CodeSets(codes[None], torch.ones(1, 3, dtype=torch.bool))).codes[0, 0]
     assert torch.allclose(moved[0], codes[1], atol=1e-4)
-    assert torch.allclose(moved[1], codes[2], atol=1e-4)
-    nearest = torch.cdist(moved[2:], codes).argmin().item()
-    assert nearest == 2 and torch.allclose(moved[2], codes[2], atol=0.03), "column 2 shifted right stays put"
+    assert torch.cdist(moved, codes).argmin(1).tolist() == [1, 2, 2], "column 2 shifted right stays put"
+    assert float(moved[2, 0]) == pytest.approx(1.0), "... because the code is clipped at the range's edge"
 
 
 def test_chamfer_distance_is_a_set_distance():
@@ -223,3 +222,44 @@ def test_occam_penalty_counts_sets_and_clamps():
     g[0, LOW, 1], g[0, HIGH, 1] = 0.2, 0.9
     pen = complexity(layout, torch.tensor(np.stack([plain, g.reshape(-1)])).float(), 1.0, 2.0)
     assert pen[0].item() == pytest.approx(0.0) and pen[1].item() == pytest.approx(1.0 + 2.0 * 0.3)
+
+
+def test_objects_xy_codes_hold_exact_grid_positions_and_decode_in_place():
+    from nar_solver.solve.manifold import LatentManifold
+    from nar_solver.solve.perception import split_objects
+    from solve_helpers import AnalyticVAE
+
+    manifold = LatentManifold(AnalyticVAE(), torch.tensor([0.1, 0.1, 0.1]), torch.tensor([0.9, 0.9, 1.2]),
+                              kind="objects-xy")
+    assert manifold.dims == 2 + 3
+    image = render_board(board(("k", 0, 2), ("square", 2, 0), ("circle", 1, 1)))
+    codes = manifold.encode_objects(split_objects(image))
+    assert codes[:, :2].tolist() == [[1.0, 0.0], [0.5, 0.5], [0.0, 1.0]]
+    # the shape part is the same whatever the cell: every object was encoded in the middle cell
+    again = manifold.encode_objects(split_objects(render_board(board(("k", 2, 0)))))
+    assert torch.allclose(again[0, 2:], codes[2, 2:], atol=1e-5)
+    # a shift is an exact step on x, clamped at the edge by the clip to [0, 1]
+    layout = GenomeLayout(1, manifold.dims)
+    genome = torch.from_numpy(layout.from_parts(np.array([[0.5, 0, 0, 0, 0]]))).float()[None]
+    moved = apply_genomes(layout, genome, CodeSets(codes[None], torch.ones(1, 3, dtype=torch.bool))).codes[0, 0]
+    assert moved[:, 0].tolist() == [1.0, 1.0, 0.5]
+    # decoding puts the object back in its cell
+    ink = manifold.decode(codes).numpy()
+    rows, cols = np.indices((64, 64))
+    for i, (x, y) in enumerate([(2, 0), (1, 1), (0, 2)]):
+        centre = ((rows * ink[i]).sum() / ink[i].sum(), (cols * ink[i]).sum() / ink[i].sum())
+        assert abs(centre[0] - (12 + 20 * y)) < 2 and abs(centre[1] - (12 + 20 * x)) < 2
+
+
+def test_objects_xy_off_grid_objects_use_their_centre_of_mass():
+    from nar_solver.solve.manifold import LatentManifold
+    from nar_solver.solve.perception import split_components
+    from solve_helpers import AnalyticVAE
+
+    manifold = LatentManifold(AnalyticVAE(), torch.tensor([0.1, 0.1, 0.1]), torch.tensor([0.9, 0.9, 1.2]),
+                              kind="objects-xy")
+    image = np.full((64, 64), 255, np.uint8)
+    image[20:30, 40:44] = 0                       # a bar centred at row 24.5, column 41.5
+    code = manifold.encode_objects(split_components(image))[0]
+    assert code[0].item() == pytest.approx((42 - 12) / 40, abs=1e-3)
+    assert code[1].item() == pytest.approx((25 - 12) / 40, abs=1e-3)

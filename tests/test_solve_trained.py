@@ -31,14 +31,18 @@ Z_DIM = 4
 STEPS = 150
 
 
-@pytest.fixture(scope="session")
-def tiny_checkpoint(tmp_path_factory):
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny batches: one thread is as fast, and never oversubscribes a shared machine."""
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny batches: one thread is as fast, and never oversubscribes a shared box
-    try:
-        return _train_tiny(tmp_path_factory.mktemp("tiny-objects"))
-    finally:
-        torch.set_num_threads(threads)
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory, one_thread):
+    return _train_tiny(tmp_path_factory.mktemp("tiny-objects"))
 
 
 def _train_tiny(run):
@@ -69,16 +73,25 @@ def _train_tiny(run):
     return run
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def shift1_puzzles():
     return [generate_puzzle(puzzle_rng(424242, i), "shift1", objects=(1, 1), puzzle_id=str(i)) for i in range(16)]
 
 
 def test_tiny_learned_model_solves_one_object_shifts_far_above_chance(tiny_checkpoint, shift1_puzzles):
-    manifold = load_manifold(tiny_checkpoint)
-    ga = make_solver("ga", SolverSettings(seed=0), manifold)
+    """Pure latent route: position comes from the learned codes alone."""
+    manifold = load_manifold(tiny_checkpoint, kind="objects")
+    ga = make_solver("ga", SolverSettings(seed=0, manifold="objects"), manifold)
     correct = sum(ga.solve(p).answer == p.query_answer for p in shift1_puzzles)
     assert correct / len(shift1_puzzles) >= 0.7, f"{correct}/{len(shift1_puzzles)} (chance is 25%)"
+
+
+def test_tiny_model_with_explicit_positions_solves_multi_object_shifts(tiny_checkpoint):
+    """objects-xy: positions from perception, so shifts of several objects are exact moves."""
+    puzzles = list(generate_puzzles(31, 10, "shift"))
+    ga = make_solver("ga", SolverSettings(seed=0), load_manifold(tiny_checkpoint))
+    correct = sum(ga.solve(p).answer == p.query_answer for p in puzzles)
+    assert correct >= 8, f"{correct}/10"
 
 
 @pytest.fixture()

@@ -9,7 +9,7 @@ import click
 
 from nar_solver.solve.fitness import DISTANCES
 from nar_solver.solve.ga import GAConfig
-from nar_solver.solve.manifold import KINDS
+from nar_solver.solve.manifold import DEFAULT_KIND, KINDS
 from nar_solver.solve.solver import SolverSettings
 
 _DEFAULTS = GAConfig()
@@ -22,9 +22,10 @@ def model_options(func: Callable) -> Callable:
     options = [
         click.option("--checkpoint", type=click.Path(path_type=Path), default=None,
                      help="Run folder of a trained VAE (default: the shipped model of --manifold)."),
-        click.option("--manifold", type=click.Choice(KINDS), default="objects", show_default=True,
-                     help="objects: one code per object (object-level VAE); board: one code per whole "
-                          "board (the seed study's design, board-level VAE)."),
+        click.option("--manifold", type=click.Choice(KINDS), default=DEFAULT_KIND, show_default=True,
+                     help="objects-xy: per object, its grid position plus the object VAE's code of its "
+                          "shape; objects: per object, the object VAE's code alone (position too); "
+                          "board: one code per whole board (the seed study's design, board VAE)."),
         click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or auto."),
         click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
                      help="Seeds python random, numpy and torch for every puzzle."),

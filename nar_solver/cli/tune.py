@@ -58,13 +58,14 @@ def command(path, problems, images, populations, generation_list, checkpoint, ma
                       f"  population {p.population:>4}  generations {p.generations:>4}: "
                       f"{p.accuracy:.1%}  {p.seconds_per_puzzle:.3f} s/puzzle"))
     table = Table(title="GA settings", title_justify="left")
-    for col in ("population", "generations", "accuracy", "95% interval", "s/puzzle", "Pareto", ""):
-        table.add_column(col, justify="right")
+    for col in ("pop", "gens", "accuracy", "95% interval", "s/puzzle", "Pareto", ""):
+        table.add_column(col, justify="right", no_wrap=True)
     for p in sorted(report.points, key=lambda p: (p.population, p.generations)):
         low, high = p.interval
         table.add_row(str(p.population), str(p.generations), f"{p.accuracy:.1%}", f"{low:.1%}-{high:.1%}",
                       f"{p.seconds_per_puzzle:.3f}", "yes" if p.pareto else "",
                       "[bold green]recommended[/]" if p.recommended else "")
+    console.width = max(console.width, 100)
     console.print(table)
     rec = report.recommended
     console.print(f"Pareto front: " + ", ".join(f"{p.population}x{p.generations}" for p in report.pareto))

@@ -7,7 +7,7 @@ Two initialisations (``init``): "reference" is N(0, 0.02) weights with zero bias
 reference implementations; "default" keeps PyTorch's own layer initialisation and starts the
 encoder's log-variance output at -6 (posterior std 0.05). On our sparse images (one glyph on white)
 the reference init sits for thousands of steps in the collapsed state (KL ~ 0, the decoder draws
-the mean image); the default init leaves it within a few hundred steps (docs/readme-train.md).
+the mean image); the default init leaves it within a few hundred steps (docs/training.md).
 """
 from __future__ import annotations
 

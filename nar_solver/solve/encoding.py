@@ -129,9 +129,9 @@ def encode_puzzle(puzzle: Puzzle, manifold: LatentManifold) -> EncodedPuzzle:
 
     input_objects = [manifold.split(b) for b in boards_in]
     option_objects = [[manifold.split(o) for o in opts] for opts in boards_opt]
-    flat = [o.image for objs in input_objects for o in objs]
-    flat += [o.image for per_board in option_objects for objs in per_board for o in objs]
-    codes = manifold.encode(np.stack(flat)) if flat else torch.zeros((0, manifold.dims))
+    flat = [o for objs in input_objects for o in objs]
+    flat += [o for per_board in option_objects for objs in per_board for o in objs]
+    codes = manifold.encode_objects(flat)
 
     cursor = 0
     in_groups = []

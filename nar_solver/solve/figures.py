@@ -74,6 +74,9 @@ def tuning_figure(report, path: str | Path) -> Path:
         colour = cmap(i / max(1, len(pops) - 1))
         ax.plot([p.seconds_per_puzzle for p in mine], [100 * p.accuracy for p in mine], "o-", color=colour,
                 lw=0.8, ms=5, label=f"population {pop}")
+        ax.errorbar([p.seconds_per_puzzle for p in mine], [100 * p.accuracy for p in mine],
+                    yerr=np.array([[100 * (p.accuracy - p.interval[0]), 100 * (p.interval[1] - p.accuracy)]
+                                   for p in mine]).T, fmt="none", ecolor=colour, elinewidth=0.5, alpha=0.4)
         for p in mine:
             ax.annotate(f"{p.generations}", (p.seconds_per_puzzle, 100 * p.accuracy), fontsize=6,
                         xytext=(3, 3), textcoords="offset points")
@@ -86,7 +89,7 @@ def tuning_figure(report, path: str | Path) -> Path:
     ax.set_xscale("log")
     ax.set_xlabel("seconds per puzzle (log)")
     ax.set_ylabel("accuracy (%)")
-    ax.set_title("GA: accuracy against time (labels: generations)", fontsize=9)
+    ax.set_title("GA: accuracy against time (labels: generations; bars: 95% intervals)", fontsize=9)
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     fig.tight_layout()

@@ -22,7 +22,7 @@ from nar_solver.solve.transform import GenomeLayout, apply_genomes
 
 DISTANCES: tuple[str, ...] = ("code", "pixel-mse", "pixel-bce", "ssim")
 #: Softmax temperature per distance, in that distance's units (chosen by measurement).
-TEMPERATURES: dict[str, float] = {"code": 0.02, "pixel-mse": 0.002, "pixel-bce": 0.01, "ssim": 0.02}
+TEMPERATURES: dict[str, float] = {"code": 0.05, "pixel-mse": 0.002, "pixel-bce": 0.01, "ssim": 0.02}
 #: Cost of an object with no counterpart (squared normalised code distance).
 MISSING_COST = 1.0
 _BIG = 1e9

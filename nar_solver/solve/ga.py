@@ -42,12 +42,14 @@ class GAConfig:
     switch_rate: float = 0.3      # probability that a chosen switch gene flips
     tournament: int = 3
     elite: int = 2                # best chromosomes copied unchanged into the next generation
+    ensemble: int = 1             # the answer averages the query probabilities of this many best
     seeds: int = 8                # data-driven starting chromosomes (see analogy.seed_genomes)
     init_sigma: float = 0.15      # spread of random starting deltas
     init_switch: float = 0.05     # probability that a random starting chromosome sets a dimension
     stop_margin: float = 3.0      # early stop: right option ahead on every example by this many T
-    set_cost: float = 1.0         # Occam penalty (nats of fitness) per set dimension
-    clamp_cost: float = 2.0       # ... per unit of clamp-interval narrowing
+    match_weight: float = 0.0     # pull toward matching the right option (not only beating the others)
+    set_cost: float = 0.0         # Occam penalty (nats of fitness) per set dimension (off: measured no gain)
+    clamp_cost: float = 0.0       # ... per unit of clamp-interval narrowing
     distance: str = "code"
     temperature: float | None = None
 
@@ -164,6 +166,10 @@ def run_ga(scorer: Scorer, config: GAConfig, seed: int = 0, seeds: Sequence[np.n
         batch = torch.from_numpy(np.stack([np.asarray(i) for i in individuals])).float()
         fit, dist = scorer.fitness(batch)
         fit = fit - complexity(layout, batch, config.set_cost, config.clamp_cost)
+        if config.match_weight:
+            answers = scorer.encoded.answers
+            right = dist.gather(-1, answers[None, :, None].expand(dist.shape[0], -1, 1))[..., 0]
+            fit = fit - config.match_weight * right.sum(-1) / temperature
         marg = margins(dist, scorer.encoded.answers) / temperature
         for ind, f, m in zip(individuals, fit.tolist(), marg.cpu().numpy()):
             ind.fitness.values = (float(f),)
@@ -173,7 +179,7 @@ def run_ga(scorer: Scorer, config: GAConfig, seed: int = 0, seeds: Sequence[np.n
     population = [_individual(np.clip(np.asarray(s, dtype=np.float64), layout.lower(), layout.upper()))
                   for s in list(seeds)[: config.population]]
     population += [toolbox.individual() for _ in range(config.population - len(population))]
-    hof = tools.HallOfFame(max(1, config.elite), similar=np.array_equal)
+    hof = tools.HallOfFame(max(1, config.elite, config.ensemble), similar=np.array_equal)
     stats = tools.Statistics(lambda ind: ind.fitness.values[0])
     stats.register("max", np.max)
     stats.register("avg", np.mean)

@@ -5,6 +5,9 @@ Two kinds:
 - ``objects`` (default): every object of a board is encoded on its own, as a single-object board,
   by the object-level Factor-VAE. A program acts on every object the same way, so one perturbation
   applied to every object's code can express it.
+- ``objects-xy``: every object as its position (from perception, in grid units) plus the object
+  model's code of the object moved to the centre cell. The VAE then only has to carry shape; a
+  shift is an exact additive step on the two position coordinates, clipped at the grid's edge.
 - ``board``: the seed study's design, one code per whole board (its board-level VAE).
 
 Codes are handled in *normalised* coordinates: each usable ("active") latent dimension is mapped
@@ -34,21 +37,28 @@ import torch
 import nar_solver
 from nar_solver.errors import CheckpointError, NarError
 from nar_solver.solve.perception import IMAGE_SIZE, PerceivedObject, _centre, ink_of, split_objects
+from nar_solver.world.board import GRID, MARGIN, TILE, tile_origin
 
-KINDS: tuple[str, ...] = ("objects", "board")
-NORMALISATIONS: tuple[str, ...] = ("quantile", "range")
+KINDS: tuple[str, ...] = ("objects-xy", "objects", "board")
+DEFAULT_KIND = "objects-xy"
+NORMALISATIONS: tuple[str, ...] = ("range", "quantile")
 
 #: A dimension whose training-data range is below this (in latent units) is treated as collapsed.
 ACTIVE_RANGE = 0.1
 #: ... or below this fraction of the widest dimension's range.
 ACTIVE_FRACTION = 0.1
+#: objects-xy: objects are encoded in the middle cell; positions are (centre - FIRST) / STEP, so the
+#: three columns (rows) sit at 0, 0.5 and 1.
+CENTRE_CELL = 1
+POSITION_FIRST = float(MARGIN + TILE // 2)
+POSITION_STEP = float(TILE * (GRID - 1))
 #: Images per encoder/decoder forward pass (bounds memory, not the number of passes for typical puzzles).
 MAX_BATCH = 4096
 
 
 def default_checkpoint(kind: str) -> Path:
     """Where the shipped model of ``kind`` lives: ``checkpoints/<kind>s`` beside the package."""
-    folder = {"objects": "objects", "board": "boards"}[kind]
+    folder = {"objects": "objects", "objects-xy": "objects", "board": "boards"}[kind]
     return Path(nar_solver.__file__).resolve().parent.parent / "checkpoints" / folder
 
 
@@ -70,6 +80,8 @@ def reference_images(kind: str, boards: int = 512, seed: int = 12345) -> np.ndar
     if kind == "objects":
         return np.stack([render_board(Board.of([(s, x, y)])) for s in SHAPES for y in range(GRID)
                          for x in range(GRID)])
+    if kind == "objects-xy":
+        return np.stack([render_board(Board.of([(s, CENTRE_CELL, CENTRE_CELL)])) for s in SHAPES])
     rng = np.random.default_rng(seed)
     return np.stack([render_board(random_board(rng, int(rng.integers(1, 4)))) for _ in range(boards)])
 
@@ -115,7 +127,7 @@ class LatentManifold:
 
     def __init__(self, vae: torch.nn.Module, latent_low, latent_high, kind: str = "objects",
                  device: str | torch.device = "cpu", perception: str = "auto",
-                 normalisation: str = "quantile", reference: np.ndarray | None = None):
+                 normalisation: str = "range", reference: np.ndarray | None = None):
         if kind not in KINDS:
             raise NarError(f"unknown manifold {kind!r}; choose one of {', '.join(KINDS)}")
         if normalisation not in NORMALISATIONS:
@@ -133,6 +145,7 @@ class LatentManifold:
         self.centre = (self.low + self.high) / 2
         self.perception = perception
         self.normalisation = normalisation
+        self.positions = 2 if kind == "objects-xy" else 0
         self.quantiles: QuantileMap | None = None
         if normalisation == "quantile":
             images = reference_images(kind) if reference is None else np.asarray(reference)
@@ -141,8 +154,8 @@ class LatentManifold:
 
     @property
     def dims(self) -> int:
-        """Number of searchable (active) dimensions."""
-        return int(self.active.numel())
+        """Number of searchable dimensions: position coordinates (objects-xy) and active latents."""
+        return self.positions + int(self.active.numel())
 
     # -- perception ---------------------------------------------------------------------------
 
@@ -156,16 +169,46 @@ class LatentManifold:
 
     # -- codes --------------------------------------------------------------------------------
 
+    @staticmethod
+    def _single(image: np.ndarray) -> PerceivedObject:
+        ink = ink_of(image)
+        return PerceivedObject(np.asarray(image), None, _centre(ink), float(ink.sum()))
+
+    @staticmethod
+    def position_of(obj: PerceivedObject) -> tuple[float, float]:
+        """(x, y) in grid units: the cell for grid objects, else from the ink's centre of mass."""
+        if obj.cell is not None:
+            return obj.cell[0] / (GRID - 1), obj.cell[1] / (GRID - 1)
+        row, col = obj.centre
+        return (col + 0.5 - POSITION_FIRST) / POSITION_STEP, (row + 0.5 - POSITION_FIRST) / POSITION_STEP
+
+    @staticmethod
+    def centred(obj: PerceivedObject) -> np.ndarray:
+        """The object alone, moved to the middle cell (whole pixels)."""
+        image = np.asarray(obj.image)
+        out = np.full_like(image, 255)
+        if obj.cell is not None:
+            r, c = tile_origin(*obj.cell)
+            r0, c0 = tile_origin(CENTRE_CELL, CENTRE_CELL)
+            out[r0:r0 + TILE, c0:c0 + TILE] = image[r:r + TILE, c:c + TILE]
+            return out
+        target = POSITION_FIRST + POSITION_STEP / 2 - 0.5
+        dr, dc = int(round(target - obj.centre[0])), int(round(target - obj.centre[1]))
+        h, w = image.shape
+        src = image[max(0, -dr):h - max(0, dr), max(0, -dc):w - max(0, dc)]
+        out[max(0, dr):max(0, dr) + src.shape[0], max(0, dc):max(0, dc) + src.shape[1]] = src
+        return out
+
     def normalise(self, z: torch.Tensor) -> torch.Tensor:
-        """Latent codes (N, z_dim) -> normalised active coordinates (N, dims)."""
+        """Latent codes (N, z_dim) -> normalised active coordinates (N, active dims)."""
         active = z[:, self.active]
         if self.quantiles is not None:
             return self.quantiles.forward(active)
         return (active - self.low[self.active]) / self.span
 
     def latent(self, u: torch.Tensor) -> torch.Tensor:
-        """Normalised active coordinates (..., dims) -> full latent codes (..., z_dim)."""
-        flat = u.reshape(-1, self.dims)
+        """Normalised active coordinates (..., active dims) -> full latent codes (..., z_dim)."""
+        flat = u.reshape(-1, u.shape[-1])
         z = self.centre.expand(flat.shape[0], self.z_dim).clone()
         if self.quantiles is not None:
             z[:, self.active] = self.quantiles.inverse(flat.clamp(0.0, 1.0))
@@ -175,39 +218,70 @@ class LatentManifold:
 
     @torch.inference_mode()
     def _encode_raw(self, images: np.ndarray) -> torch.Tensor:
-        """uint8 grey images (N, 64, 64) -> posterior means (N, z_dim)."""
+        """uint8 grey images (N, 64, 64) -> posterior means (N, z_dim). Identical images are
+        encoded once (a puzzle repeats most objects across its options; centred, every glyph
+        is one of a few images)."""
         from nar_solver.model.images import to_ink
 
+        images = np.ascontiguousarray(images)
+        first: dict[bytes, int] = {}
+        index = np.array([first.setdefault(img.tobytes(), len(first)) for img in images], dtype=np.int64)
+        unique = images[np.unique(index, return_index=True)[1]]
         parts = []
-        for start in range(0, images.shape[0], MAX_BATCH):
-            mu, _ = self.vae.encode(to_ink(images[start:start + MAX_BATCH], device=self.device))
+        for start in range(0, unique.shape[0], MAX_BATCH):
+            mu, _ = self.vae.encode(to_ink(unique[start:start + MAX_BATCH], device=self.device))
             parts.append(mu.float())
-        return torch.cat(parts)
+        return torch.cat(parts)[torch.from_numpy(index).to(self.device)]
+
+    @torch.inference_mode()
+    def encode_objects(self, objects: Sequence[PerceivedObject]) -> torch.Tensor:
+        """Perceived objects -> normalised codes (N, dims), all in one encoder pass."""
+        if len(objects) == 0:
+            return torch.zeros((0, self.dims), device=self.device)
+        if not self.positions:
+            return self.normalise(self._encode_raw(np.stack([o.image for o in objects])))
+        codes = self.normalise(self._encode_raw(np.stack([self.centred(o) for o in objects])))
+        xy = torch.tensor([self.position_of(o) for o in objects], dtype=codes.dtype, device=codes.device)
+        return torch.cat([xy, codes], dim=1)
 
     @torch.inference_mode()
     def encode(self, images: np.ndarray | Sequence[np.ndarray]) -> torch.Tensor:
-        """uint8 grey images (N, 64, 64) -> normalised codes (N, dims) (posterior means)."""
-        images = np.asarray(images)
-        if images.shape[0] == 0:
-            return torch.zeros((0, self.dims), device=self.device)
-        return self.normalise(self._encode_raw(images))
+        """uint8 grey single-object images (N, 64, 64) -> normalised codes (N, dims)."""
+        return self.encode_objects([self._single(i) for i in np.asarray(images)])
 
     @torch.inference_mode()
     def decode(self, u: torch.Tensor) -> torch.Tensor:
         """Normalised codes (..., dims) -> ink probabilities (..., 64, 64), in one forward pass
         (split only beyond :data:`MAX_BATCH` codes)."""
         lead = u.shape[:-1]
-        z = self.latent(u.to(self.device, torch.float32)).reshape(-1, self.z_dim)
+        flat = u.to(self.device, torch.float32).reshape(-1, self.dims)
+        z = self.latent(flat[:, self.positions:])
         if z.shape[0] == 0:
             return torch.zeros((*lead, IMAGE_SIZE, IMAGE_SIZE), device=self.device)
         parts = [torch.sigmoid(self.vae.decode(z[s:s + MAX_BATCH]).float())
                  for s in range(0, z.shape[0], MAX_BATCH)]
-        return torch.cat(parts)[:, 0].reshape(*lead, IMAGE_SIZE, IMAGE_SIZE)
+        images = torch.cat(parts)
+        if self.positions:
+            images = self._translate(images, flat[:, :2])
+        return images[:, 0].reshape(*lead, IMAGE_SIZE, IMAGE_SIZE)
+
+    @staticmethod
+    def _translate(images: torch.Tensor, xy: torch.Tensor) -> torch.Tensor:
+        """Move centre-cell images (N, 1, 64, 64) to positions xy (N, 2) in grid units (bilinear,
+        ink 0 outside)."""
+        import torch.nn.functional as F
+
+        shift = (xy.clamp(0.0, 1.0) - 0.5) * POSITION_STEP * (2.0 / IMAGE_SIZE)       # normalised units
+        theta = torch.zeros((images.shape[0], 2, 3), dtype=images.dtype, device=images.device)
+        theta[:, 0, 0] = theta[:, 1, 1] = 1.0
+        theta[:, :, 2] = -shift
+        grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+        return F.grid_sample(images, grid, align_corners=False, padding_mode="zeros")
 
 
-def load_manifold(checkpoint: str | Path | None = None, kind: str = "objects",
+def load_manifold(checkpoint: str | Path | None = None, kind: str = DEFAULT_KIND,
                   device: str | torch.device = "cpu", perception: str = "auto",
-                  normalisation: str = "quantile") -> LatentManifold:
+                  normalisation: str = "range") -> LatentManifold:
     """The manifold of a checkpoint folder (``None``: the shipped model of ``kind``)."""
     from nar_solver.model.checkpoint import load_model
 
@@ -218,7 +292,7 @@ def load_manifold(checkpoint: str | Path | None = None, kind: str = "objects",
         if not (checkpoint / "config.json").is_file():
             raise CheckpointError(
                 f"no shipped {kind} model here; train one (nar-solver train --preset "
-                f"{'objects' if kind == 'objects' else 'boards'}) or pass --checkpoint DIR", checkpoint)
+                f"{'boards' if kind == 'board' else 'objects'}) or pass --checkpoint DIR", checkpoint)
     loaded = load_model(checkpoint, device=device)
     return LatentManifold(loaded.vae, loaded.latent_low, loaded.latent_high, kind=kind, device=device,
                           perception=perception, normalisation=normalisation)

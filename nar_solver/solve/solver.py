@@ -20,7 +20,7 @@ from nar_solver.solve.analogy import seed_genomes
 from nar_solver.solve.encoding import EncodedPuzzle, encode_puzzle
 from nar_solver.solve.fitness import Scorer, composite_ink
 from nar_solver.solve.ga import GAConfig, GAResult, run_ga
-from nar_solver.solve.manifold import KINDS, LatentManifold, load_manifold
+from nar_solver.solve.manifold import DEFAULT_KIND, KINDS, LatentManifold, load_manifold
 from nar_solver.solve.transform import GenomeLayout
 from nar_solver.world.puzzle import Puzzle
 
@@ -72,7 +72,7 @@ class SolverSettings:
     """What a solver needs beyond the puzzle."""
 
     checkpoint: str | Path | None = None   # None: the shipped model of ``manifold``
-    manifold: str = "objects"
+    manifold: str = DEFAULT_KIND
     device: str = "cpu"
     seed: int = 0
     perception: str = "auto"
@@ -167,9 +167,18 @@ class GASolver(Solver):
         config = self.settings.ga
         result: GAResult = run_ga(scorer, config, self.settings.seed,
                                   seed_genomes(encoded, scorer.layout, config.seeds))
-        return rule_solution(self.name, scorer, result.best, with_images, logbook=result.logbook,
-                             generations=result.generations, stopped_early=result.stopped_early,
-                             slots=encoded.n_slots)
+        solution = rule_solution(self.name, scorer, result.best, with_images, logbook=result.logbook,
+                                 generations=result.generations, stopped_early=result.stopped_early,
+                                 slots=encoded.n_slots)
+        members = result.hall_of_fame[: max(1, config.ensemble)]
+        if len(members) > 1:
+            batch = torch.from_numpy(np.stack(members).astype(np.float32))
+            d = scorer.distances(batch, query=True)[:, 0]                               # (k, O)
+            probs = torch.softmax(-d / scorer.temperature, dim=-1).mean(0).cpu().numpy()
+            solution.answer = int(np.argmax(probs))
+            solution.scores = (-d.mean(0)).cpu().numpy().tolist()
+            solution.confidence = float(probs[solution.answer])
+        return solution
 
 
 def _registry() -> dict[str, Callable[..., Solver]]:

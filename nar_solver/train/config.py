@@ -20,13 +20,13 @@ TC_CHOICES = ("discriminator", "gaussian", "gaussian-prior", "none")
 PRECISIONS = ("auto", "fp32", "bf16")
 INITS = ("default", "reference")  # kept equal to nar_solver.model.vae.INITS
 
-#: The documented settings of the shipped models (see docs/readme-train.md).
+#: The documented settings of the shipped models (see docs/training.md).
 PRESETS: dict[str, dict[str, Any]] = {
     "objects": dict(data="objects", z_dim=10, tc="discriminator", gamma=20.0, beta=1.0, batch_size=64,
-                    init="default", lr=4e-4, lr_d=1e-4, steps=10000, jitter=10.0, jitter_fraction=0.75,
+                    init="default", lr=4e-4, lr_d=1e-4, steps=8000, jitter=10.0, jitter_fraction=0.75,
                     variation=False),
     "boards": dict(data="boards", z_dim=10, tc="discriminator", gamma=10.0, beta=1.0, batch_size=64,
-                   init="default", lr=4e-4, lr_d=1e-4, steps=6000, jitter=0.0, variation=False),
+                   init="default", lr=4e-4, lr_d=1e-4, steps=4500, jitter=0.0, variation=False),
 }
 
 #: Fields that may change when a run is resumed (they do not change what is computed, or only
