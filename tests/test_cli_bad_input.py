@@ -3,7 +3,7 @@
 Every case checks what the user sees: exit code 2 for input the user gave (1 for a run that failed
 on good input), one ``error: <file>: <problem>`` line on stderr naming the offending file, and no
 traceback; ``--debug`` shows the traceback instead. Images that can be converted (RGBA, palette)
-are accepted. docs/failure-modes.md lists each case with the test that backs it.
+are accepted. README.md ("Failure modes") lists each case with the test that backs it.
 """
 from __future__ import annotations
 
