@@ -63,7 +63,7 @@ def main(argv=None) -> int:
     np.set_printoptions(precision=2, suppress=True, linewidth=160)
     images = grid_images()
     for norm in NORMALISATIONS:
-        manifold = load_manifold(args.checkpoint, normalisation=norm)
+        manifold = load_manifold(args.checkpoint, kind="objects", normalisation=norm)
         if norm == NORMALISATIONS[0]:
             z = manifold._encode_raw(images).cpu().numpy().reshape(len(SHAPES), GRID, GRID, -1)
             shares = variance_shares(z)
