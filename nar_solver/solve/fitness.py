@@ -4,7 +4,7 @@ A prediction is a set of object codes. It is compared with each option either in
 (``code``: a Chamfer distance between the predicted and the option's object codes, no decoding)
 or in pixel space after decoding every predicted object and compositing them by ink union
 (``pixel-mse``, ``pixel-bce``, ``ssim``). Which one the solver uses by default was chosen by
-measurement (docs/readme-solver.md).
+measurement (docs/solver.md).
 
 Fitness uses the examples, where the right option is known: for each example the log-probability
 of the right option under a softmax over negative distances (divided by a temperature), summed

@@ -1,11 +1,11 @@
 """The latent manifold the solver searches: encode boards' objects, perturb codes, decode, composite.
 
-Two kinds:
+Three kinds:
 
-- ``objects`` (default): every object of a board is encoded on its own, as a single-object board,
+- ``objects``: every object of a board is encoded on its own, as a single-object board,
   by the object-level Factor-VAE. A program acts on every object the same way, so one perturbation
   applied to every object's code can express it.
-- ``objects-xy``: every object as its position (from perception, in grid units) plus the object
+- ``objects-xy`` (default): every object as its position (from perception, in grid units) plus the object
   model's code of the object moved to the centre cell. The VAE then only has to carry shape; a
   shift is an exact additive step on the two position coordinates, clipped at the grid's edge.
 - ``board``: the seed study's design, one code per whole board (its board-level VAE).

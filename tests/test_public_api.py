@@ -1,0 +1,44 @@
+"""The import paths the README and docstrings promise, and the shipped model on the shipped puzzles."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_puzzle_world_imports_without_torch():
+    code = "import sys, nar_solver.world, nar_solver.world.formats; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.fixture(scope="module")
+def shipped_solver():
+    from nar_solver.solve import SolverSettings, make_solver
+
+    return make_solver("ga", SolverSettings(seed=0))
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "puzzles").iterdir() if p.is_dir()))
+def test_shipped_model_solves_every_shipped_puzzle(shipped_solver, name):
+    from nar_solver.world import load_puzzle
+
+    puzzle = load_puzzle(ROOT / "puzzles" / name)
+    solution = shipped_solver.solve(puzzle)
+    assert solution.answer == puzzle.query_answer
+    assert solution.examples_solved == puzzle.n_examples
+
+
+def test_evaluate_api_scores_the_shipped_model_on_fresh_puzzles(shipped_solver):
+    from nar_solver.evaluate import evaluate
+    from nar_solver.world import generate_puzzles
+
+    report = evaluate(generate_puzzles(9_000_000, 8, "shift"), shipped_solver)
+    assert report.n == 8
+    assert report.correct >= 7  # 99.5% on 200 (bench/solver_accuracy.py); chance is 25%
+    low, high = report.interval
+    assert low <= report.accuracy <= high
