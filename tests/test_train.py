@@ -92,6 +92,18 @@ def test_kl_warmup_ramps_the_kl_weight(tmp_path):
     assert first["loss"] == pytest.approx(first["recon"] + 0.25 * first["kl"] + 10.0 * first["tc"], rel=1e-5)
 
 
+def test_tc_warmup_ramps_the_tc_weight(tmp_path):
+    config = small(tc_warmup=4, gamma=8.0)
+    trainer = FactorVAETrainer(config, torch.device("cpu"))
+    assert [trainer.tc_weight(s) for s in range(6)] == [2.0, 4.0, 6.0, 8.0, 8.0, 8.0]
+    assert trainer.kl_weight(0) == config.beta  # the KL keeps its weight
+    run = train(small(tc_warmup=4, gamma=8.0, steps=2), tmp_path / "w", progress=False, figures=False)
+    first = rows_without_time(run)[0]
+    assert first["loss"] == pytest.approx(first["recon"] + first["kl"] + 2.0 * first["tc"], rel=1e-5)
+    with pytest.raises(NarError, match="tc_warmup must be >= 0"):
+        small(tc_warmup=-1)
+
+
 def test_gaussian_tc_run_has_no_discriminator(tmp_path):
     run = train(small(tc="gaussian", batch_size=16, steps=2), tmp_path / "g", progress=False, figures=False)
     row = rows_without_time(run)[-1]

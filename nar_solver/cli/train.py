@@ -21,6 +21,8 @@ from nar_solver.errors import NarError
 @click.option("--beta", type=float, default=None, help="KL weight (beta-VAE when != 1).")
 @click.option("--kl-warmup", type=int, default=None,
               help="Steps over which the KL weight rises from 0 to beta (default 0 = off).")
+@click.option("--tc-warmup", type=int, default=None,
+              help="Steps over which the TC weight rises from 0 to gamma (default 0 = off).")
 @click.option("--batch-size", type=int, default=None, help="Images per batch (default 64; D sees a second batch).")
 @click.option("--init", default=None, help="default (PyTorch init, log-variance bias -6) | reference (N(0, 0.02)).")
 @click.option("--lr", type=float, default=None, help="VAE learning rate.")
@@ -40,7 +42,7 @@ from nar_solver.errors import NarError
 @click.option("--latent-sample", type=int, default=None, help="Images encoded for latent_low/high (default 2048).")
 @click.option("--progress/--no-progress", default=True, help="Show the progress bar.")
 @click.option("--figures/--no-figures", default=True, help="Draw the figures when training ends.")
-def command(preset, data, out, resume, steps, z_dim, tc, gamma, beta, kl_warmup, batch_size, init, lr, lr_d, seed, device, precision,
+def command(preset, data, out, resume, steps, z_dim, tc, gamma, beta, kl_warmup, tc_warmup, batch_size, init, lr, lr_d, seed, device, precision,
             compile_, threads, save_every, log_every, jitter, jitter_fraction, variation, min_objects, max_objects,
             latent_sample, progress, figures):
     """Train a Factor-VAE on NAR images; write checkpoints, losses and figures into the run folder."""
@@ -48,6 +50,7 @@ def command(preset, data, out, resume, steps, z_dim, tc, gamma, beta, kl_warmup,
     from nar_solver.train.loop import DistContext
 
     options = dict(data=data, steps=steps, z_dim=z_dim, tc=tc, gamma=gamma, beta=beta, kl_warmup=kl_warmup,
+                   tc_warmup=tc_warmup,
                    batch_size=batch_size,
                    init=init, lr=lr, lr_d=lr_d, seed=seed, device=device, precision=precision, compile=compile_,
                    threads=threads, save_every=save_every, log_every=log_every, jitter=jitter,

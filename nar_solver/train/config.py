@@ -45,6 +45,7 @@ class TrainConfig:
     gamma: float = 10.0             # weight of the TC term (0 = plain VAE, D still trained to monitor TC)
     beta: float = 1.0               # weight of the KL term (beta-VAE when != 1)
     kl_warmup: int = 0              # steps over which the KL weight rises linearly from 0 to beta (0 = off)
+    tc_warmup: int = 0              # steps over which the TC weight rises linearly from 0 to gamma (0 = off)
     steps: int = 20000              # total optimisation steps (each: a VAE update and a D update)
     batch_size: int = 64            # per step and per process; D also sees a second batch this size
     lr: float = 1e-4                # VAE Adam learning rate
@@ -146,8 +147,9 @@ class TrainConfig:
                      "latent_sample"):
             if getattr(self, name) < 1:
                 raise bad(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.kl_warmup < 0:
-            raise bad(f"kl_warmup must be >= 0, got {self.kl_warmup}")
+        for name in ("kl_warmup", "tc_warmup"):
+            if getattr(self, name) < 0:
+                raise bad(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.steps < 0:
             raise bad(f"steps must be >= 0, got {self.steps}")
         if self.threads < 0:
