@@ -62,14 +62,14 @@ COLUMNS = (
 )
 
 
-def make_config(world: str, method: str, seed: int, steps: int, threads: int):
+def make_config(world: str, method: str, seed: int, steps: int, threads: int, device: str = "cpu"):
     from nar_solver.train import TrainConfig
 
     overrides = dict(METHODS[method][1])
     if overrides["tc"] != "none":
         overrides["gamma"] = GAMMA[world]
         overrides["tc_warmup"] = round(TC_WARMUP * steps)
-    common = dict(steps=steps, seed=seed, device="cpu", threads=threads, lr=4e-4, lr_d=1e-4, batch_size=64,
+    common = dict(steps=steps, seed=seed, device=device, threads=threads, lr=4e-4, lr_d=1e-4, batch_size=64,
                   z_dim=10, save_every=max(steps // 3, 1))
     if world == "objects":
         return TrainConfig.from_preset("objects", **common, **overrides)
@@ -102,13 +102,13 @@ def train_run(run: Path, config, log) -> float:
     return seconds
 
 
-def measure_run(run: Path, world: str, seed: int, preset: str, log) -> dict:
+def measure_run(run: Path, world: str, seed: int, preset: str, log, device: str = "cpu") -> dict:
     out = run / f"metrics-{world}-{preset}.json"
     if out.is_file():
         return json.loads(out.read_text())
     log(f"measure {run} on {world} ({preset})")
     report = evaluate_checkpoint(run, data=world, seed=seed, settings=DisentanglementSettings.preset(preset),
-                                 device="cpu")
+                                 device=device)
     report.run["preset"] = preset
     data = report.to_dict()
     atomic_write_json(out, data)
@@ -230,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--methods", nargs="+", default=DEFAULT_METHODS, choices=list(METHODS))
     parser.add_argument("--preset", default="standard", choices=("fast", "standard", "full"))
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads per run (0: all cores)")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or auto, for training and measuring")
     parser.add_argument("--out", type=Path, default=Path("runs/table"))
     parser.add_argument("--reference", action="store_true",
                         help="only measure synthetic reference codes (perfect, rotated, missing a factor)")
@@ -248,9 +249,9 @@ def main(argv: list[str] | None = None) -> int:
         for seed in args.seeds:
             for method in args.methods:
                 run = args.out / world / method / f"seed{seed}"
-                config = make_config(world, method, seed, args.steps, args.threads)
+                config = make_config(world, method, seed, args.steps, args.threads, args.device)
                 train_run(run, config, log)
-                report = measure_run(run, world, seed, args.preset, log)
+                report = measure_run(run, world, seed, args.preset, log, args.device)
                 results.append(dict(world=world, method=method, seed=seed, steps=args.steps,
                                     summary=report["summary"], metrics_seconds=report["seconds"],
                                     **final_losses(run)))
