@@ -1,6 +1,6 @@
 """Train and measure the README's disentanglement table: four objectives x two worlds x N seeds.
 
-    python bench/disentanglement_table.py --steps 1500 --seeds 0 1 --out runs/table
+    python bench/disentanglement_table.py --steps 3000 --seeds 0 1 --threads 1 --out runs/table3k
 
 Objectives, all with the same network, optimiser, batch and number of steps:
 
@@ -224,7 +224,7 @@ def reference_rows(worlds: list[str], preset: str, seed: int = 0, rotations: int
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--worlds", nargs="+", default=["objects", "dsprites"], choices=sorted(GAMMA))
     parser.add_argument("--methods", nargs="+", default=DEFAULT_METHODS, choices=list(METHODS))
