@@ -18,16 +18,15 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-import torch
 from click.testing import CliRunner
 from PIL import Image
 from safetensors.torch import load_file, save_file
 
 from nar_solver.cli import main
 from nar_solver.errors import PuzzleError
-from nar_solver.train import TrainConfig, train
 from nar_solver.world.formats import load_grey_png, save_puzzle, write_fewshot, write_puzzle_folders
 from nar_solver.world.puzzle import generate_puzzles
+from train_helpers import train_tiny
 
 Z_DIM = 4
 
@@ -37,14 +36,7 @@ def world(tmp_path_factory):
     """A tiny trained run (2 steps of the real trainer), one puzzle folder, a set of three, and the
     same three in the few-shot-nar layout. Tests copy what they break."""
     root = tmp_path_factory.mktemp("bad-input")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        run = train(TrainConfig(data="objects", z_dim=Z_DIM, steps=2, batch_size=8, d_width=64, latent_sample=32,
-                                device="cpu", log_every=1, save_every=2).resolve(),
-                    root / "run", progress=False, figures=False)
-    finally:
-        torch.set_num_threads(threads)
+    run = train_tiny(root / "run", z_dim=Z_DIM, steps=2, batch_size=8, latent_sample=32, log_every=1, save_every=2)
     puzzles = list(generate_puzzles(5, 3, "shift"))
     save_puzzle(puzzles[0], root / "puzzle")
     write_puzzle_folders(puzzles, root / "set")

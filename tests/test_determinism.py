@@ -16,6 +16,7 @@ from nar_solver.cli import main
 from nar_solver.train import TrainConfig, train
 from nar_solver.world.formats import save_puzzle, write_puzzle_folders
 from nar_solver.world.puzzle import generate_puzzles
+from train_helpers import train_tiny
 
 SMALL = dict(batch_size=8, d_width=64, latent_sample=16, device="cpu", log_every=1, steps=3, save_every=3)
 
@@ -45,14 +46,7 @@ def test_same_seed_same_training_losses_and_weights(tmp_path, data):
 @pytest.fixture(scope="module")
 def model_and_puzzles(tmp_path_factory):
     root = tmp_path_factory.mktemp("determinism")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        run = train(TrainConfig(data="objects", z_dim=4, steps=20, batch_size=16, d_width=64, latent_sample=64,
-                                device="cpu", log_every=5, save_every=20).resolve(),
-                    root / "run", progress=False, figures=False)
-    finally:
-        torch.set_num_threads(threads)
+    run = train_tiny(root / "run", z_dim=4, steps=20, batch_size=16, latent_sample=64, log_every=5, save_every=20)
     puzzles = list(generate_puzzles(21, 3, "shift"))
     save_puzzle(puzzles[0], root / "puzzle")
     write_puzzle_folders(puzzles, root / "set")

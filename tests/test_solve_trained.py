@@ -26,6 +26,7 @@ from nar_solver.solve.solver import SolverSettings, make_solver
 from nar_solver.train.config import TrainConfig
 from nar_solver.world.formats import save_puzzle, write_puzzle_folders
 from nar_solver.world.puzzle import generate_puzzle, generate_puzzles, puzzle_rng
+from train_helpers import one_thread as single_thread
 
 Z_DIM = 4
 STEPS = 150
@@ -33,11 +34,8 @@ STEPS = 150
 
 @pytest.fixture(scope="module", autouse=True)
 def one_thread():
-    """Tiny batches: one thread is as fast, and never oversubscribes a shared machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    with single_thread():
+        yield
 
 
 @pytest.fixture(scope="module")
