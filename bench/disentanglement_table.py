@@ -118,20 +118,19 @@ def measure_run(run: Path, world: str, seed: int, preset: str, log, device: str 
 
 def final_losses(run: Path) -> dict:
     """Reconstruction, KL and training seconds of the run's last losses.jsonl row (shows collapse)."""
-    rows = (run / "losses.jsonl").read_text().splitlines()
-    last = json.loads(rows[-1]) if rows else {}
+    from nar_solver.train.runlog import RunFolder
+
+    rows = RunFolder(run).read_losses()
+    last = rows[-1] if rows else {}
     return {"recon": last.get("recon", float("nan")), "kl": last.get("kl", float("nan")),
             "train_seconds": last.get("seconds", float("nan"))}
 
 
 def plot_table(results: list[dict], worlds: list[str], path: Path) -> None:
     """One panel per world: every metric per objective, a bar for the seed mean and a dot per seed."""
-    import matplotlib
+    from nar_solver.figures import _pyplot, _save
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(len(worlds), 1, figsize=(9, 3.2 * len(worlds)), squeeze=False)
+    fig, axes = _pyplot().subplots(len(worlds), 1, figsize=(9, 3.2 * len(worlds)), squeeze=False)
     width = 0.8 / len(METHODS)
     for ax, world in zip(axes[:, 0], worlds):
         for m, (method, (title, _)) in enumerate(METHODS.items()):
@@ -149,11 +148,7 @@ def plot_table(results: list[dict], worlds: list[str], path: Path) -> None:
         ax.grid(axis="y", alpha=0.3)
     axes[0, 0].legend(fontsize=7, ncol=2)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
+    _save(fig, path)
 
 
 def format_table(results: list[dict], worlds: list[str], steps: int, seeds: list[int]) -> str:

@@ -39,7 +39,7 @@ def variance_shares(z: np.ndarray) -> dict[str, np.ndarray]:
 
 def shift_probe(u: np.ndarray) -> dict[str, float]:
     """u (shapes, rows, cols, d) normalised codes -> accuracy of one mean shift vector per move."""
-    s, d = u.shape[0], u.shape[-1]
+    d = u.shape[-1]
     scores = {}
     for name, (dx, dy) in MOVES.items():
         cells = [(x, y) for y in range(GRID) for x in range(GRID)]

@@ -68,7 +68,7 @@ def command(path, problems, images, populations, generation_list, checkpoint, ma
     console.width = max(console.width, 100)
     console.print(table)
     rec = report.recommended
-    console.print(f"Pareto front: " + ", ".join(f"{p.population}x{p.generations}" for p in report.pareto))
+    console.print("Pareto front: " + ", ".join(f"{p.population}x{p.generations}" for p in report.pareto))
     console.print(f"recommended default: --population {rec.population} --generations {rec.generations} "
                   f"({rec.accuracy:.1%}, {rec.seconds_per_puzzle:.3f} s/puzzle)")
     from nar_solver.solve.figures import tuning_figure

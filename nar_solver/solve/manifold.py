@@ -29,7 +29,6 @@ the simpler map stays the default.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 

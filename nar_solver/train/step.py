@@ -57,6 +57,11 @@ def resolve_precision(precision: str, device: torch.device) -> torch.dtype | Non
     return torch.bfloat16 if device.type == "cpu" and cpu_has_fast_bf16() else None
 
 
+def linear_ramp(weight: float, warmup: int, step: int) -> float:
+    """``weight`` scaled by (step + 1) / warmup up to 1; the full weight when ``warmup`` is 0."""
+    return weight if warmup <= 0 else weight * min(1.0, (step + 1) / warmup)
+
+
 class FactorVAETrainer:
     """Models, optimisers and the random generator of one process; ``step(x1, x2)`` trains once."""
 
@@ -110,8 +115,7 @@ class FactorVAETrainer:
 
     def kl_weight(self, step: int) -> float:
         """beta, ramped linearly from 0 over the first ``kl_warmup`` steps (a cure for posterior collapse)."""
-        warmup = self.config.kl_warmup
-        return self.config.beta if warmup <= 0 else self.config.beta * min(1.0, (step + 1) / warmup)
+        return linear_ramp(self.config.beta, self.config.kl_warmup, step)
 
     def tc_weight(self, step: int) -> float:
         """gamma, ramped linearly from 0 over the first ``tc_warmup`` steps.
@@ -121,8 +125,7 @@ class FactorVAETrainer:
         it (measured on dSprites: gamma 35 at lr 4e-4 still there after 3000 steps, gamma 0 leaves it
         near step 650). The ramp lets the VAE find the object before the penalty shapes the code.
         """
-        warmup = self.config.tc_warmup
-        return self.config.gamma if warmup <= 0 else self.config.gamma * min(1.0, (step + 1) / warmup)
+        return linear_ramp(self.config.gamma, self.config.tc_warmup, step)
 
     def step(self, x1: torch.Tensor, x2: torch.Tensor | None = None, step: int | None = None) -> torch.Tensor:
         """One VAE update then one D update; returns the detached stats (see STAT_NAMES).
