@@ -44,6 +44,23 @@ def configure_backend(device: torch.device, threads: int | None = None) -> None:
         torch.set_num_threads(max(1, threads or available_cores()))
 
 
+def set_cpu_threads(threads: int = 0, processes: int | None = None) -> int:
+    """Set torch's intra-op CPU threads to ``threads``, or to :func:`auto_threads` when 0; returns it.
+
+    ``processes`` (for the automatic count) defaults to torchrun's LOCAL_WORLD_SIZE, so processes
+    sharing a machine split its idle cores instead of each taking all of them.
+    """
+    if threads < 0:
+        raise NarError(f"threads must be >= 0, got {threads}")
+    if threads == 0:
+        if processes is None:
+            local = os.environ.get("LOCAL_WORLD_SIZE", "")
+            processes = int(local) if local.isdigit() and int(local) > 0 else 1
+        threads = auto_threads(processes)
+    torch.set_num_threads(threads)
+    return threads
+
+
 def available_cores() -> int:
     """CPU cores this process may use (respects affinity masks and cgroup-limited containers)."""
     try:

@@ -1,37 +1,50 @@
-"""Options shared by `solve`, `evaluate` and `tune`: which model, which solver, which GA settings."""
+"""Options shared by `solve`, `evaluate` and `tune`: which model, which solver, which GA settings.
+
+Nothing here imports torch: the choices come from :mod:`nar_solver.cli._choices`, and the library
+is imported when the settings are built, that is when there is something to solve.
+"""
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Callable
 
 import click
 
-from nar_solver.solve.fitness import DISTANCES
-from nar_solver.solve.ga import GAConfig
-from nar_solver.solve.manifold import DEFAULT_KIND, KINDS
-from nar_solver.solve.solver import SolverSettings
+from nar_solver.cli._choices import (DEFAULT_MANIFOLD, DISTANCES, GA_DISTANCE, GA_ELITE, GA_GENERATIONS,
+                                     GA_POPULATION, MANIFOLD_KINDS)
 
-_DEFAULTS = GAConfig()
 #: The GA copies its elite unchanged into each generation; a population must hold at least one more.
-MIN_POPULATION = _DEFAULTS.elite + 1
+MIN_POPULATION = GA_ELITE + 1
+#: Default torch CPU threads of the solving commands: the GA's batched work is small, and one thread
+#: was fastest with and without other work on the machine (bench/solve_threads.py, docs/solver.md).
+DEFAULT_THREADS = 1
+_THREADS_KEY = "nar_solver.threads"
+
+
+def _store_threads(ctx: click.Context, param: click.Parameter, value: int) -> int:
+    ctx.meta[_THREADS_KEY] = value
+    return value
 
 
 def model_options(func: Callable) -> Callable:
-    """--checkpoint, --manifold, --device, --seed, --distance."""
+    """--checkpoint, --manifold, --device, --seed, --distance, --threads."""
     options = [
         click.option("--checkpoint", type=click.Path(path_type=Path), default=None,
                      help="Run folder of a trained VAE (default: the shipped model of --manifold)."),
-        click.option("--manifold", type=click.Choice(KINDS), default=DEFAULT_KIND, show_default=True,
+        click.option("--manifold", type=click.Choice(MANIFOLD_KINDS), default=DEFAULT_MANIFOLD, show_default=True,
                      help="objects-xy: per object, its grid position plus the object VAE's code of its "
                           "shape; objects: per object, the object VAE's code alone (position too); "
                           "board: one code per whole board (the seed study's design, board VAE)."),
         click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or auto."),
         click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
                      help="Seeds python random, numpy and torch for every puzzle."),
-        click.option("--distance", type=click.Choice(DISTANCES), default=_DEFAULTS.distance, show_default=True,
+        click.option("--distance", type=click.Choice(DISTANCES), default=GA_DISTANCE, show_default=True,
                      help="How a prediction is compared with an option: object-code sets, or decoded "
                           "pixels (MSE, BCE, SSIM)."),
+        click.option("--threads", type=click.IntRange(min=0), default=DEFAULT_THREADS, show_default=True,
+                     expose_value=False, callback=_store_threads,
+                     help="CPU threads per process (0 = every core not busy at start). One is fastest "
+                          "for the GA's small batched work, also on a busy machine."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -40,17 +53,28 @@ def model_options(func: Callable) -> Callable:
 
 def ga_options(func: Callable) -> Callable:
     """--population, --generations."""
-    func = click.option("--generations", type=click.IntRange(min=0), default=_DEFAULTS.generations,
+    func = click.option("--generations", type=click.IntRange(min=0), default=GA_GENERATIONS,
                         show_default=True, help="GA generations (at most; it stops early when every "
                                                 "example is solved by a margin).")(func)
-    func = click.option("--population", type=click.IntRange(min=MIN_POPULATION), default=_DEFAULTS.population,
+    func = click.option("--population", type=click.IntRange(min=MIN_POPULATION), default=GA_POPULATION,
                         show_default=True, help="GA population size.")(func)
     return func
 
 
 def settings_from(checkpoint: Path | None, manifold: str, device: str, seed: int, distance: str,
-                  population: int | None = None, generations: int | None = None) -> SolverSettings:
-    ga = dataclasses.replace(_DEFAULTS, distance=distance,
-                             population=population if population is not None else _DEFAULTS.population,
-                             generations=generations if generations is not None else _DEFAULTS.generations)
+                  population: int | None = None, generations: int | None = None):
+    """The SolverSettings of the options; imports the solver (and torch) and sets --threads."""
+    import dataclasses
+
+    from nar_solver.device import set_cpu_threads
+    from nar_solver.solve.ga import GAConfig
+    from nar_solver.solve.solver import SolverSettings
+
+    ctx = click.get_current_context(silent=True)
+    threads = ctx.meta.get(_THREADS_KEY, DEFAULT_THREADS) if ctx is not None else DEFAULT_THREADS
+    set_cpu_threads(threads)
+    defaults = GAConfig()
+    ga = dataclasses.replace(defaults, distance=distance,
+                             population=population if population is not None else defaults.population,
+                             generations=generations if generations is not None else defaults.generations)
     return SolverSettings(checkpoint=checkpoint, manifold=manifold, device=device, seed=seed, ga=ga)

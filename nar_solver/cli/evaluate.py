@@ -4,22 +4,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
+from nar_solver.cli._choices import SOLVER_NAMES
 from nar_solver.cli._solver_options import ga_options, model_options, settings_from
 from nar_solver.errors import NarError
-from nar_solver.evaluate.accuracy import AccuracyReport
-from nar_solver.evaluate.sharded import evaluate_sharded, rank_device, shard_indices
 from nar_solver.io import atomic_write_json, check_writable
-from nar_solver.solve.solver import SOLVER_NAMES, make_solver
-from nar_solver.train.distributed import DistContext
-from nar_solver.world.formats import load_puzzles, read_fewshot
 
 
 def load_set(path: Path | None, problems: Path | None, images: Path | None, limit: int | None) -> list:
     """Puzzles from PATH (any layout) or from --problems/--images (the few-shot-nar layout)."""
+    from nar_solver.world.formats import load_puzzles, read_fewshot
+
     if (problems is None) != (images is None):
         raise NarError("--problems and --images go together (the problems JSON and its image folder)")
     if problems is not None:
@@ -31,7 +26,9 @@ def load_set(path: Path | None, problems: Path | None, images: Path | None, limi
     return load_puzzles(path, limit)
 
 
-def print_report(report: AccuracyReport, console: Console) -> None:
+def print_report(report, console) -> None:
+    from rich.table import Table
+
     low, high = report.interval
     console.print(f"[bold]{report.solver}[/]: accuracy {report.accuracy:.1%} "
                   f"(95% interval {low:.1%}-{high:.1%}, {report.correct}/{report.n})   "
@@ -65,6 +62,12 @@ def command(path, problems, images, solver_name, checkpoint, manifold, device, s
     puzzles = load_set(path, problems, images, limit)
     if not puzzles:
         raise NarError("no puzzles found", path or problems)
+    from nar_solver.evaluate.sharded import evaluate_sharded, rank_device, shard_indices  # torch from here on
+    from nar_solver.solve.solver import make_solver
+    from nar_solver.train.distributed import DistContext
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     settings = settings_from(checkpoint, manifold, rank_device(device), seed, distance, population, generations)
     solver = make_solver(solver_name, settings)
     if solver.needs_model:

@@ -6,14 +6,9 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from nar_solver.cli._choices import FAMILIES, FEWSHOT_IMAGES, FEWSHOT_JSON, MAX_OBJECTS
 from nar_solver.errors import NarError
-from nar_solver.seeding import seed_everything
-from nar_solver.world.formats import FEWSHOT_IMAGES, FEWSHOT_JSON, write_fewshot, write_puzzle_folders
-from nar_solver.world.program import DEFAULT_LENGTHS, FAMILIES
-from nar_solver.world.puzzle import MAX_OBJECTS, Puzzle, generate_puzzles
 
 
 def _objects(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, int]:
@@ -29,7 +24,10 @@ def _objects(ctx: click.Context, param: click.Parameter, value: str) -> tuple[in
     return parts[0], parts[1]
 
 
-def _tracked(puzzles: Iterable[Puzzle], count: int, label: str) -> Iterator[Puzzle]:
+def _tracked(puzzles: Iterable, count: int, label: str) -> Iterator:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=Console(stderr=True)) as progress:
         task = progress.add_task(label, total=count)
@@ -60,6 +58,11 @@ def _tracked(puzzles: Iterable[Puzzle], count: int, label: str) -> Iterator[Puzz
 def command(out: Path, count: int, seed: int, family: str, objects: tuple[int, int], length: int | None,
             n_examples: int, layout: str) -> None:
     """Generate COUNT puzzles of one program family into OUT (which must be empty or new)."""
+    from nar_solver.seeding import seed_everything
+    from nar_solver.world.formats import write_fewshot, write_puzzle_folders
+    from nar_solver.world.program import DEFAULT_LENGTHS
+    from nar_solver.world.puzzle import generate_puzzles
+
     low, high = DEFAULT_LENGTHS[family]
     if family == "shift1" and length not in (None, 1):
         raise click.BadParameter("shift1 programs have exactly one primitive", param_hint="'--length'")

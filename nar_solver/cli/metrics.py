@@ -4,16 +4,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from nar_solver.device import DEVICE_CHOICES
-from nar_solver.evaluate.disentanglement import DisentanglementReport, DisentanglementSettings, evaluate_checkpoint
-from nar_solver.evaluate.factors import WORLD_NAMES
+from nar_solver.cli._choices import DEVICE_CHOICES, WORLD_NAMES
 from nar_solver.io import atomic_write_json, check_writable
 
 
-def _summary_table(report: DisentanglementReport) -> Table:
+def _summary_table(report):
+    from rich.table import Table
+
     fvae, dci, sis = report.factorvae, report.dci, report.intervention
     table = Table(title=f"Disentanglement on {report.world} (z = {report.code_dim}, seed {report.seed})")
     table.add_column("metric")
@@ -30,7 +28,9 @@ def _summary_table(report: DisentanglementReport) -> Table:
     return table
 
 
-def _factor_table(report: DisentanglementReport) -> Table:
+def _factor_table(report):
+    from rich.table import Table
+
     sis = report.intervention
     table = Table(title="Per factor")
     for name in ("factor", "values", "MIG gap", "DCI test acc", "SIS dim", "concentration", "stillness"):
@@ -74,6 +74,10 @@ def command(run: Path, data: str | None, fast: bool, preset: str | None, seed: i
     name = "fast" if fast else (preset or "full")
     if json_out is not None:
         check_writable(json_out)  # before the measurement, not after it
+    from rich.console import Console
+
+    from nar_solver.evaluate.disentanglement import DisentanglementSettings, evaluate_checkpoint  # torch
+
     console = Console(stderr=True)
     with console.status("measuring") as status:
         report = evaluate_checkpoint(run, data=data, seed=seed, settings=DisentanglementSettings.preset(name),

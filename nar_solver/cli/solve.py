@@ -5,14 +5,11 @@ import json
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.table import Table
 
+from nar_solver.cli._choices import SOLVER_NAMES
 from nar_solver.cli._solver_options import ga_options, model_options, settings_from
 from nar_solver.errors import PuzzleError
 from nar_solver.io import check_writable
-from nar_solver.solve.solver import SOLVER_NAMES, make_solver
-from nar_solver.world.formats import load_puzzles
 
 
 @click.command(name="solve")
@@ -33,6 +30,8 @@ def command(puzzle: Path, solver_name: str, checkpoint, manifold, device, seed, 
     """Solve the puzzle in PUZZLE (a puzzle folder, or one of a set with --index)."""
     if figure is not None:
         check_writable(figure)
+    from nar_solver.world.formats import load_puzzles
+
     puzzles = load_puzzles(puzzle, None if index is None else index + 1)
     if index is not None:
         if index >= len(puzzles):
@@ -43,6 +42,8 @@ def command(puzzle: Path, solver_name: str, checkpoint, manifold, device, seed, 
     else:
         raise PuzzleError(f"holds {len(puzzles)} puzzles; pick one with --index, or use nar-solver evaluate",
                           puzzle)
+    from nar_solver.solve.solver import make_solver  # torch: only now that there is a puzzle to solve
+
     settings = settings_from(checkpoint, manifold, device, seed, distance, population, generations)
     solver = make_solver(solver_name, settings)
     solution = solver.solve(chosen, with_images=figure is not None)
@@ -53,6 +54,9 @@ def command(puzzle: Path, solver_name: str, checkpoint, manifold, device, seed, 
     if as_json:
         click.echo(json.dumps(solution.to_json()))
         return
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console()
     table = Table(title=f"puzzle {chosen.id} - {solver_name}", title_justify="left")
     table.add_column("option", justify="right")

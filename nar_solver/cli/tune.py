@@ -4,15 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from nar_solver.cli._solver_options import MIN_POPULATION, model_options, settings_from
 from nar_solver.cli.evaluate import load_set
 from nar_solver.errors import NarError
-from nar_solver.evaluate.tuning import parse_int_list, tune
 from nar_solver.io import atomic_write_json, check_writable
-from nar_solver.solve.solver import GASolver
 
 
 @click.command(name="tune")
@@ -39,6 +35,11 @@ def command(path, problems, images, populations, generation_list, checkpoint, ma
     for out in (plot, json_out):
         if out is not None:
             check_writable(out)  # before the sweep, not after it
+    from nar_solver.evaluate.tuning import parse_int_list, tune  # torch from here on
+    from nar_solver.solve.solver import GASolver
+    from rich.console import Console
+    from rich.table import Table
+
     pops = parse_int_list(populations, "--population")
     gens = parse_int_list(generation_list, "--generations")
     if min(pops) < MIN_POPULATION:

@@ -14,8 +14,8 @@ they are aligned to a reference example by optimal assignment before averaging.
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
+from nar_solver.solve.assignment import linear_sum_assignment
 from nar_solver.solve.encoding import EncodedPuzzle
 from nar_solver.solve.transform import GenomeLayout
 
