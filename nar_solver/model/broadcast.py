@@ -21,6 +21,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from nar_solver.model.gemm_deconv import GemmConvTranspose2d
 from nar_solver.model.images import IMAGE_SIZE
 
 #: Valid 3x3 convolutions after tiling; the grid is tiled (grid + 2 * LAYERS) wide so the last
@@ -55,7 +56,7 @@ class SpatialBroadcastDecoder(nn.Module):
         while size < IMAGE_SIZE // 2:
             upsampling += [nn.ConvTranspose2d(channels, channels, 4, 2, 1), nn.ReLU(inplace=True)]
             size *= 2
-        upsampling.append(nn.ConvTranspose2d(channels, 1, 4, 2, 1) if size < IMAGE_SIZE else nn.Conv2d(channels, 1, 1))
+        upsampling.append(GemmConvTranspose2d(channels, 1, 4, 2, 1) if size < IMAGE_SIZE else nn.Conv2d(channels, 1, 1))
         self.to_logits = nn.Sequential(*upsampling)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from nar_solver.model.broadcast import SpatialBroadcastDecoder
+from nar_solver.model.gemm_deconv import GemmConvTranspose2d
 
 #: The paper's architecture, the default.
 ARCHITECTURE = "factorvae-conv64"
@@ -74,7 +75,7 @@ class Decoder(nn.Module):
             nn.ConvTranspose2d(64, 64, 4, 2, 1), nn.ReLU(inplace=True),  # 8x8
             nn.ConvTranspose2d(64, 32, 4, 2, 1), nn.ReLU(inplace=True),  # 16x16
             nn.ConvTranspose2d(32, 32, 4, 2, 1), nn.ReLU(inplace=True),  # 32x32
-            nn.ConvTranspose2d(32, 1, 4, 2, 1),                          # 64x64 logits
+            GemmConvTranspose2d(32, 1, 4, 2, 1),                         # 64x64 logits (a matmul on CPU)
         )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
