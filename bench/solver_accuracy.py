@@ -25,7 +25,8 @@ from nar_solver.io import atomic_write_json
 from nar_solver.solve.fitness import DISTANCES
 from nar_solver.solve.ga import GAConfig
 from nar_solver.solve.manifold import DEFAULT_KIND, KINDS
-from nar_solver.solve.solver import SOLVER_NAMES, SolverSettings, make_solver
+from nar_solver.solve.registry import SOLVER_NAMES, make_solver
+from nar_solver.solve.solver import SolverSettings
 from nar_solver.world.program import FAMILIES
 from nar_solver.world.puzzle import generate_puzzles
 
@@ -59,8 +60,8 @@ def main(argv=None) -> int:
     if any(make_solver(s, settings).needs_model for s in solvers):
         manifold = make_solver("ga", settings).manifold
         print(f"model: {args.checkpoint or 'shipped'} ({args.manifold}), searchable dims {manifold.dims}")
-    print(f"GA: {json.dumps(ga.to_dict())}")
-    out: dict = {"settings": settings.to_dict(), "n": args.n, "seed": SEED, "families": {}}
+    print(f"GA: {json.dumps(ga.to_json())}")
+    out: dict = {"settings": settings.to_json(), "n": args.n, "seed": SEED, "families": {}}
     for index, family in enumerate(families):
         start = time.perf_counter()
         puzzles = list(generate_puzzles(SEED + index, args.n, family))

@@ -37,7 +37,7 @@ from nar_solver.data import BatchStream, ObjectsSource
 from nar_solver.model.discriminator import Discriminator
 from nar_solver.model.images import to_ink
 from nar_solver.model.vae import FactorVAE
-from nar_solver.train.config import TrainConfig
+from nar_solver.run.config import TrainConfig
 from nar_solver.train.step import FactorVAETrainer
 
 

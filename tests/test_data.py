@@ -8,7 +8,7 @@ import torch
 
 from nar_solver.data import BatchStream, BoardsSource, DSpritesSource, FolderSource, ObjectsSource, make_source
 from nar_solver.errors import NarError
-from nar_solver.train.config import TrainConfig
+from nar_solver.run.config import TrainConfig
 from nar_solver.world.board import Board, Obj, render_board, render_object
 from nar_solver.world.formats import save_grey_png
 from nar_solver.world.glyphs import SHAPES

@@ -15,9 +15,9 @@ from nar_solver.evaluate.disentanglement import (
 from nar_solver.evaluate.factors import CodedWorld, NarObjectWorld, make_world
 from nar_solver.errors import NarError
 from nar_solver.io import atomic_write_json
-from nar_solver.model.checkpoint import save_model
+from nar_solver.run.checkpoint import save_model
 from nar_solver.model.vae import FactorVAE
-from nar_solver.train.config import TrainConfig
+from nar_solver.run.config import TrainConfig
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def tiny_run(tmp_path_factory):
     with torch.no_grad():
         for parameter in vae.encoder.parameters():
             parameter.mul_(5)
-    atomic_write_json(run / "config.json", TrainConfig(data="objects", z_dim=4).to_dict())
+    atomic_write_json(run / "config.json", TrainConfig(data="objects", z_dim=4).to_json())
     save_model(run, vae, torch.zeros(4), torch.ones(4), step=7)
     return run
 
@@ -76,7 +76,7 @@ def test_report_is_reproducible_and_json_safe():
     perfect = lambda images: world.decode(images).astype(float)  # noqa: E731
     first = evaluate_disentanglement(perfect, world, seed=4, settings=settings)
     second = evaluate_disentanglement(perfect, world, seed=4, settings=settings)
-    a, b = first.to_dict(), second.to_dict()
+    a, b = first.to_json(), second.to_json()
     a.pop("seconds"), b.pop("seconds")
     assert a == b
     assert set(a["summary"]) == {"factorvae_score", "mig", "dci_disentanglement", "dci_completeness",

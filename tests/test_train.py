@@ -15,7 +15,7 @@ from safetensors.torch import load_file
 from nar_solver.cli import main as cli
 from nar_solver.device import resolve_device
 from nar_solver.errors import CheckpointError, NarError, RunFailure
-from nar_solver.model.checkpoint import load_model, load_train_state
+from nar_solver.run.checkpoint import load_model, load_train_state
 from nar_solver.train import TrainConfig, train
 from nar_solver.train.step import FactorVAETrainer
 from nar_solver.world.formats import save_grey_png

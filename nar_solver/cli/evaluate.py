@@ -13,8 +13,8 @@ from nar_solver.errors import NarError
 from nar_solver.evaluate.accuracy import AccuracyReport
 from nar_solver.evaluate.sharded import evaluate_sharded, rank_device, shard_indices
 from nar_solver.io import atomic_write_json, check_writable
-from nar_solver.solve.solver import SOLVER_NAMES, make_solver
-from nar_solver.train.distributed import DistContext
+from nar_solver.solve.registry import SOLVER_NAMES, make_solver
+from nar_solver.distributed import DistContext
 from nar_solver.world.formats import load_puzzles, read_fewshot
 
 
@@ -77,7 +77,7 @@ def command(path, problems, images, solver_name, checkpoint, manifold, device, s
         report = evaluate_sharded(puzzles, solver, progress=lambda _: progress.advance(task))
     if not main_rank:
         return
-    report.settings = {"solver": solver_name, **settings.to_dict()}
+    report.settings = {"solver": solver_name, **settings.to_json()}
     print_report(report, Console())
     if report.n == 0:
         Console().print("[yellow]no puzzle has a known answer: nothing to score[/]")

@@ -80,7 +80,7 @@ def command(run: Path, data: str | None, fast: bool, preset: str | None, seed: i
                                      device=device, progress=lambda message: status.update(message))
     report.run["preset"] = name
     out = json_out or run / f"metrics-{report.world}{'' if name == 'full' else '-' + name}.json"
-    atomic_write_json(out, report.to_dict())
+    atomic_write_json(out, report.to_json())
     stdout = Console()
     stdout.print(_summary_table(report))
     stdout.print(_factor_table(report))

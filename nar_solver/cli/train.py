@@ -31,6 +31,8 @@ from nar_solver.errors import NarError
 @click.option("--device", default=None, help="auto | cpu | cuda (auto = CUDA when available).")
 @click.option("--precision", default=None, help="auto | fp32 | bf16 (auto: bf16 autocast on CUDA and on CPUs with native bf16).")
 @click.option("--compile/--no-compile", "compile_", default=None, help="torch.compile the networks (slow start).")
+@click.option("--channels-last/--no-channels-last", default=None,
+              help="Channels-last memory layout for the convolutions (default on; a speed setting only).")
 @click.option("--threads", type=int, default=None, help="CPU threads (0 = every core not busy with other work at start).")
 @click.option("--save-every", type=int, default=None, help="Checkpoint every N steps (default 1000).")
 @click.option("--log-every", type=int, default=None, help="One losses.jsonl row per N steps (default 10).")
@@ -43,16 +45,16 @@ from nar_solver.errors import NarError
 @click.option("--progress/--no-progress", default=True, help="Show the progress bar.")
 @click.option("--figures/--no-figures", default=True, help="Draw the figures when training ends.")
 def command(preset, data, out, resume, steps, z_dim, tc, gamma, beta, kl_warmup, tc_warmup, batch_size, init, lr, lr_d, seed, device, precision,
-            compile_, threads, save_every, log_every, jitter, jitter_fraction, variation, min_objects, max_objects,
+            compile_, channels_last, threads, save_every, log_every, jitter, jitter_fraction, variation, min_objects, max_objects,
             latent_sample, progress, figures):
     """Train a Factor-VAE on NAR images; write checkpoints, losses and figures into the run folder."""
+    from nar_solver.distributed import DistContext
     from nar_solver.train import TrainConfig, train
-    from nar_solver.train.loop import DistContext
 
     options = dict(data=data, steps=steps, z_dim=z_dim, tc=tc, gamma=gamma, beta=beta, kl_warmup=kl_warmup,
                    tc_warmup=tc_warmup,
                    batch_size=batch_size,
-                   init=init, lr=lr, lr_d=lr_d, seed=seed, device=device, precision=precision, compile=compile_,
+                   init=init, lr=lr, lr_d=lr_d, seed=seed, device=device, precision=precision, compile=compile_, channels_last=channels_last,
                    threads=threads, save_every=save_every, log_every=log_every, jitter=jitter,
                    jitter_fraction=jitter_fraction, variation=variation, min_objects=min_objects,
                    max_objects=max_objects, latent_sample=latent_sample)
@@ -61,12 +63,7 @@ def command(preset, data, out, resume, steps, z_dim, tc, gamma, beta, kl_warmup,
     if resume is not None:
         if preset is not None:
             raise NarError("--preset cannot be combined with --resume (the run keeps its settings)")
-        stored = TrainConfig.load(resume / "config.json") if (resume / "config.json").is_file() else None
-        config = None
-        if stored is not None:
-            given = {k: v for k, v in options.items() if v is not None}
-            config = stored.replace(**given) if given else None
-        run = train(config, resume, resume=True, progress=progress, figures=figures)
+        run = train(options, resume, resume=True, progress=progress, figures=figures)
     else:
         config = TrainConfig.from_preset(preset, **options)
         run = train(config, out, resume=False, progress=progress, figures=figures)

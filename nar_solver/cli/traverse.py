@@ -50,7 +50,7 @@ def command(run, image, start, stop, steps, dims, mode, out, device):
     from nar_solver.device import resolve_device
     from nar_solver.figures import traversal_grid
     from nar_solver.io import check_writable
-    from nar_solver.model.checkpoint import load_model
+    from nar_solver.run.checkpoint import load_model
     from nar_solver.model.traversal import sweep_values, traverse
     from nar_solver.world.formats import load_grey_png
 

@@ -11,7 +11,7 @@ import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -29,6 +29,9 @@ from nar_solver.evaluate.metrics import (
     factorvae_score,
     mig,
 )
+
+if TYPE_CHECKING:  # the metrics themselves never need torch; only a checkpoint's config is typed here
+    from nar_solver.run.config import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ class DisentanglementReport:
             "sis": self.intervention.score,
         }
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         """JSON-safe (NaN, for a factor a metric cannot score, becomes null)."""
         return _json_safe({"summary": self.summary(), **asdict(self)})
 
@@ -187,10 +190,9 @@ def model_encoder(vae, device, batch_size: int = 1024) -> Encoder:
     return encode
 
 
-def default_world_for(config: Any) -> str:
+def default_world_for(config: TrainConfig) -> str:
     """The world a checkpoint is measured on by default: the one it was trained on, else objects."""
-    data = getattr(config, "data", None)
-    return data if data in WORLD_NAMES else "objects"
+    return config.data if config.data in WORLD_NAMES else "objects"
 
 
 def evaluate_checkpoint(
@@ -203,7 +205,7 @@ def evaluate_checkpoint(
 ) -> DisentanglementReport:
     """Load a run folder's VAE and measure it on ``data`` (default: its training world)."""
     from nar_solver.device import resolve_device
-    from nar_solver.model.checkpoint import load_model
+    from nar_solver.run.checkpoint import load_model
     from nar_solver.seeding import seed_everything
 
     seed_everything(seed)
@@ -213,14 +215,6 @@ def evaluate_checkpoint(
     world = make_world(world_name)
     report = evaluate_disentanglement(model_encoder(loaded.vae, torch_device), world, seed, settings, progress)
     config = loaded.config
-    report.run = {
-        "run_dir": str(Path(run_dir)),
-        "step": loaded.step,
-        "trained_on": getattr(config, "data", None),
-        "tc": getattr(config, "tc", None),
-        "gamma": getattr(config, "gamma", None),
-        "beta": getattr(config, "beta", None),
-        "z_dim": getattr(config, "z_dim", None),
-        "device": str(torch_device),
-    }
+    report.run = {"run_dir": str(Path(run_dir)), "step": loaded.step, "trained_on": config.data, "tc": config.tc,
+                  "gamma": config.gamma, "beta": config.beta, "z_dim": config.z_dim, "device": str(torch_device)}
     return report

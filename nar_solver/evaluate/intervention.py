@@ -28,7 +28,7 @@ out; variances are normalised by each dimension's variance over random scenes.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -56,9 +56,6 @@ class InterventionResult:
     total_effect: list[list[float]]
     first_order: list[list[float]]
     active_dims: list[int]
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def intervention_score(

@@ -22,7 +22,7 @@ functions of (codes, factors) samples, so they can be validated on synthetic cod
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -105,9 +105,6 @@ class FactorVAEResult:
     #: votes[j][k]: training votes for (active dimension j, factor k).
     votes: list[list[int]] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
 
 def _cast_votes(
     encode: Encoder,
@@ -179,9 +176,6 @@ class MIGResult:
     mutual_information: list[list[float]]
     factor_entropy: list[float]
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
 
 def mig(codes: np.ndarray, factors: np.ndarray, bins: int = 20) -> MIGResult:
     """Mutual Information Gap of codes (N, d) against factor indices (N, K).
@@ -222,9 +216,6 @@ class DCIResult:
     test_accuracy: list[float]
     #: importance[j][k]: importance of dimension j for predicting factor k.
     importance: list[list[float]]
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def _entropy_rows(matrix: np.ndarray, base: int) -> np.ndarray:
