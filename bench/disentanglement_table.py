@@ -179,7 +179,8 @@ def reference_rows(worlds: list[str], preset: str, seed: int = 0, rotations: int
     the trained models' numbers against (a perfect code is not 1 on every metric, and a rotated
     one is not 0 on every metric)."""
     from nar_solver.evaluate.disentanglement import evaluate_disentanglement
-    from nar_solver.evaluate.factors import CodedWorld, make_world
+    from nar_solver.data import make_world
+    from nar_solver.evaluate.factors import CodedWorld
 
     settings = DisentanglementSettings.preset(preset)
     lines = []

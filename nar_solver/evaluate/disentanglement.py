@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
+from nar_solver.data import WORLD_NAMES, FactorWorld, make_world
 from nar_solver.errors import NarError
-from nar_solver.evaluate.factors import WORLD_NAMES, Encoder, FactorWorld, make_world, sample_codes
+from nar_solver.evaluate.factors import Encoder, sample_codes
 from nar_solver.evaluate.intervention import InterventionResult, InterventionSettings, intervention_score
 from nar_solver.evaluate.metrics import (
     DCIResult,

@@ -10,7 +10,8 @@ from typing import Any, Mapping
 
 import torch
 
-from nar_solver.data import BatchStream, make_source
+from nar_solver.data import make_source
+from nar_solver.data.stream import BatchStream
 from nar_solver.device import auto_threads, configure_backend, resolve_device
 from nar_solver.distributed import DistContext, fingerprint, fingerprint_tensor
 from nar_solver.errors import NarError, RunFailure

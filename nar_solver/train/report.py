@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from nar_solver.data import BatchStream, make_source
+from nar_solver.data import make_source
+from nar_solver.data.stream import BatchStream
 from nar_solver.errors import NarError
 from nar_solver.figures import plot_losses, reconstruction_grid, traversal_grid
 from nar_solver.model.images import ink_to_grey, to_ink
