@@ -60,7 +60,7 @@ def _factor_table(report: DisentanglementReport) -> Table:
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seeds python, numpy and torch; the same seed gives the same numbers.")
 @click.option("--device", type=str, default="auto", show_default=True,
-              help=f"{' | '.join(DEVICE_CHOICES)} (or cuda:N).")
+              help=f"{' | '.join(DEVICE_CHOICES)} | cuda:N (auto = CUDA when available).")
 @click.option("--json-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the full report (default: RUN/metrics-<data>[-<preset>].json).")
 def command(run: Path, data: str | None, preset: str | None, seed: int, device: str,

@@ -33,7 +33,7 @@ from nar_solver.errors import NarError
 @click.option("--lr", type=float, default=None, help="VAE learning rate.")
 @click.option("--lr-d", type=float, default=None, help="Discriminator learning rate.")
 @click.option("--seed", type=int, default=None, help="Seed of every random source (default 0).")
-@click.option("--device", default=None, help="auto | cpu | cuda (auto = CUDA when available).")
+@click.option("--device", default=None, help="auto | cpu | cuda | cuda:N (default auto = CUDA when available).")
 @click.option("--precision", default=None, help="auto | fp32 | bf16 (auto: bf16 autocast on CUDA and on CPUs with native bf16).")
 @click.option("--compile/--no-compile", "compile_", default=None, help="torch.compile the networks (slow start).")
 @click.option("--channels-last/--no-channels-last", default=None,

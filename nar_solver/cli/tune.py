@@ -7,11 +7,12 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from nar_solver.cli._solver_options import MIN_POPULATION, model_options, settings_from
+from nar_solver.cli._solver_options import model_options, settings_from
 from nar_solver.cli.evaluate import load_set
 from nar_solver.errors import NarError
 from nar_solver.evaluate.tuning import parse_int_list, tune
 from nar_solver.io import atomic_write_json, check_writable
+from nar_solver.solve.ga import MIN_POPULATION
 from nar_solver.solve.solver import GASolver
 
 
@@ -42,8 +43,8 @@ def command(path, problems, images, populations, generation_list, checkpoint, ma
     pops = parse_int_list(populations, "--population")
     gens = parse_int_list(generation_list, "--generations")
     if min(pops) < MIN_POPULATION:
-        raise NarError(f"--population values must be at least {MIN_POPULATION} (the GA keeps "
-                       f"{MIN_POPULATION - 1} elite chromosomes), got {min(pops)}")
+        raise NarError(f"--population values must be at least {MIN_POPULATION} (the GA keeps 2 elite "
+                       f"chromosomes and needs offspring), got {min(pops)}")
     puzzles = load_set(path, problems, images, limit)
     if not puzzles:
         raise NarError("no puzzles found", path or problems)

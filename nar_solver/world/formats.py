@@ -209,7 +209,7 @@ def save_puzzle(puzzle: Puzzle, folder: str | Path) -> Path:
     if puzzle.family is not None:
         document["family"] = puzzle.family
     target = folder / PUZZLE_JSON
-    target.write_text(dumps_json(document), encoding="utf-8")
+    atomic_write_text(target, dumps_json(document))
     return target
 
 

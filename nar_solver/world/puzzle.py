@@ -49,12 +49,6 @@ class Example:
     input_board: Board | None = None
     option_boards: tuple[Board, ...] | None = None
 
-    @property
-    def answer_image(self) -> np.ndarray:
-        if self.answer is None:
-            raise ValueError("this example has no recorded answer")
-        return self.options[self.answer]
-
 
 @dataclass
 class Puzzle:
