@@ -1,4 +1,4 @@
-"""Options shared by `solve`, `evaluate` and `tune`: which model, which solver, which GA settings."""
+"""Options shared by `solve`, `evaluate` and `tune`: which puzzles, which model, which GA settings."""
 from __future__ import annotations
 
 import dataclasses
@@ -13,6 +13,15 @@ from nar_solver.solve.manifold import DEFAULT_KIND, KINDS
 from nar_solver.solve.solver import SolverSettings
 
 _DEFAULTS = GAConfig()
+
+
+def puzzle_set_options(func: Callable) -> Callable:
+    """PATH, or --problems with --images (the few-shot-nar layout)."""
+    func = click.option("--images", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        help="The few-shot-nar image folder (with --problems).")(func)
+    func = click.option("--problems", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                        help="A few-shot-nar problems JSON (with --images).")(func)
+    return click.argument("path", type=click.Path(path_type=Path), required=False)(func)
 
 
 def model_options(func: Callable) -> Callable:

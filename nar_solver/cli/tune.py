@@ -7,7 +7,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from nar_solver.cli._solver_options import model_options, settings_from
+from nar_solver.cli._solver_options import model_options, puzzle_set_options, settings_from
 from nar_solver.cli.evaluate import load_set
 from nar_solver.errors import NarError
 from nar_solver.evaluate.tuning import parse_int_list, tune
@@ -17,11 +17,7 @@ from nar_solver.solve.solver import GASolver
 
 
 @click.command(name="tune")
-@click.argument("path", type=click.Path(path_type=Path), required=False)
-@click.option("--problems", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="A few-shot-nar problems JSON (with --images).")
-@click.option("--images", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="The few-shot-nar image folder (with --problems).")
+@puzzle_set_options
 @click.option("--population", "populations", default="16,32,64,128", show_default=True,
               help="Comma-separated population sizes.")
 @click.option("--generations", "generation_list", default="10,25,50", show_default=True,

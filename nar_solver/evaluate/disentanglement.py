@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from nar_solver.data import WORLD_NAMES, FactorWorld, make_world
+from nar_solver.data import WORLD_NAMES, make_world
+from nar_solver.data.factors import FactorWorld
 from nar_solver.errors import NarError
 from nar_solver.evaluate.factors import Encoder, sample_codes
 from nar_solver.evaluate.intervention import InterventionResult, InterventionSettings, intervention_score
@@ -54,22 +55,21 @@ class DisentanglementSettings:
     def standard(cls) -> "DisentanglementSettings":
         """A tenth of the votes of :meth:`full` (1,000 + 500) and DCI with 50 trees on 5,000 / 2,500:
         about 130,000 images on dSprites, affordable on a CPU; what the README table uses."""
-        return cls(
-            factorvae=FactorVAESettings(variance_samples=10_000, batch_size=64, train_votes=1_000, eval_votes=500),
-            mig=MIGSettings(samples=10_000),
-            dci=DCISettings(train_samples=5_000, test_samples=2_500, trees=50),
-            intervention=InterventionSettings(variance_samples=10_000, pairs=1_000, groups=32, group_size=64),
-        )
+        return cls.sized(10_000, (1_000, 500), 64, (5_000, 2_500, 50), (1_000, 32, 64))
 
     @classmethod
     def fast(cls) -> "DisentanglementSettings":
         """Seconds, for smoke tests: noisy numbers, never for reporting."""
-        return cls(
-            factorvae=FactorVAESettings(variance_samples=1_000, batch_size=32, train_votes=100, eval_votes=50),
-            mig=MIGSettings(samples=1_000),
-            dci=DCISettings(train_samples=500, test_samples=250, trees=5),
-            intervention=InterventionSettings(variance_samples=1_000, pairs=100, groups=8, group_size=16),
-        )
+        return cls.sized(1_000, (100, 50), 32, (500, 250, 5), (100, 8, 16))
+
+    @classmethod
+    def sized(cls, samples: int, votes: tuple[int, int], batch: int, dci: tuple[int, int, int],
+              sis: tuple[int, int, int]) -> "DisentanglementSettings":
+        """Every metric at given sizes: ``samples`` random scenes (variances, MIG), FactorVAE ``votes``
+        (train, eval) of ``batch`` images, DCI (train, test, trees), SIS (pairs, groups, group size)."""
+        return cls(FactorVAESettings(variance_samples=samples, batch_size=batch, train_votes=votes[0],
+                                     eval_votes=votes[1]),
+                   MIGSettings(samples=samples), DCISettings(*dci), InterventionSettings(samples, *sis))
 
     @classmethod
     def preset(cls, name: str) -> "DisentanglementSettings":

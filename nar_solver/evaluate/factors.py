@@ -94,3 +94,12 @@ def sample_codes(encode: Encoder, world: FactorWorld, rng: np.random.Generator, 
     """``n`` random scenes -> (factors (n, K), codes (n, d))."""
     factors = world.sample_factors(rng, n)
     return factors, encode_factors(encode, world, factors)
+
+
+def random_codes(encode: Encoder, world: FactorWorld, rng: np.random.Generator, n: int,
+                 codes: np.ndarray | None = None) -> np.ndarray:
+    """The codes of ``n`` random scenes as float64 (what metrics normalise variances by), or the
+    ``codes`` a caller already has."""
+    if codes is None:
+        _, codes = sample_codes(encode, world, rng, n)
+    return np.asarray(codes, dtype=np.float64)

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nar_solver.errors import NarError
-from nar_solver.evaluate.factors import Encoder, FactorWorld, encode_factors, fix_factor, sample_codes
+from nar_solver.data.factors import FactorWorld
+from nar_solver.evaluate.factors import Encoder, encode_factors, fix_factor, random_codes
 
 #: Dimensions whose code mean varies less than this (std over random scenes) count as collapsed.
 COLLAPSE_STD = 0.05
@@ -128,17 +129,11 @@ def _cast_votes(
     return chosen, dims
 
 
-def factorvae_score(
-    encode: Encoder,
-    world: FactorWorld,
-    rng: np.random.Generator,
-    settings: FactorVAESettings = FactorVAESettings(),
-    global_codes: np.ndarray | None = None,
-) -> FactorVAEResult:
+def factorvae_score(encode: Encoder, world: FactorWorld, rng: np.random.Generator,
+                    settings: FactorVAESettings = FactorVAESettings(),
+                    global_codes: np.ndarray | None = None) -> FactorVAEResult:
     """Kim & Mnih's disentanglement score; ``global_codes`` reuses a random sample's codes."""
-    if global_codes is None:
-        _, global_codes = sample_codes(encode, world, rng, settings.variance_samples)
-    global_codes = np.asarray(global_codes, dtype=np.float64)
+    global_codes = random_codes(encode, world, rng, settings.variance_samples, global_codes)
     factor_ids = np.flatnonzero(np.asarray(world.factor_sizes) > 1)
     chance = 1.0 / max(factor_ids.size, 1)
     active = active_dimensions(global_codes, settings.collapse_std)

@@ -2,8 +2,8 @@
 
 A run folder (:mod:`nar_solver.run.folder`) holds ``config.json`` (the TrainConfig),
 ``model.safetensors`` (the VAE's weights plus ``latent_low``/``latent_high``) and ``train_state.pt``
-(everything needed to resume, loadable with ``torch.load(weights_only=True)``). Nothing here ever unpickles arbitrary objects: a pickle
-smuggled into a run folder is refused, not executed.
+(everything needed to resume, loadable with ``torch.load(weights_only=True)``). Nothing here ever
+unpickles arbitrary objects: a pickle smuggled into a run folder is refused, not executed.
 
 ``latent_low``/``latent_high`` are the 0.5th and 99.5th percentiles, per latent dimension, of the
 encoder means over a fixed sample of training images (``latent_sample`` of them, default 2048),
