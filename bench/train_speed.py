@@ -53,14 +53,15 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 from torch.utils.flop_counter import FlopCounterMode
 
-from nar_solver.data import BatchStream, ObjectsSource
+from nar_solver.data import ObjectsSource
+from nar_solver.data.stream import BatchStream
 from nar_solver.device import cpu_has_fast_bf16
 from nar_solver.model.discriminator import Discriminator
 from nar_solver.model.gemm_deconv import GemmConvTranspose2d
 from nar_solver.model.images import to_ink
 from nar_solver.model.losses import discriminator_loss, kl_divergence, permute_dims, reconstruction_loss, tc_from_logits
 from nar_solver.model.vae import ARCHITECTURE, ARCHITECTURES, FactorVAE
-from nar_solver.train.config import TrainConfig
+from nar_solver.run.config import TrainConfig
 from nar_solver.train.step import FactorVAETrainer
 
 DEFAULT = "ours (default settings)"

@@ -63,22 +63,23 @@ def test_solve_reports_a_bad_puzzle_before_importing_torch(tmp_path):
 
 def test_the_cli_choices_equal_the_library_names():
     from nar_solver.cli import _choices
+    from nar_solver.data import WORLD_NAMES
     from nar_solver.device import DEVICE_CHOICES
-    from nar_solver.evaluate.factors import WORLD_NAMES
     from nar_solver.solve.fitness import DISTANCES
-    from nar_solver.solve.ga import GAConfig
+    from nar_solver.solve.ga import MIN_POPULATION, GAConfig
     from nar_solver.solve.manifold import DEFAULT_KIND, KINDS
-    from nar_solver.solve.solver import SOLVER_NAMES, _registry
+    from nar_solver.solve.registry import SOLVER_NAMES, SOLVERS
     from nar_solver.world.formats import FEWSHOT_IMAGES, FEWSHOT_JSON
     from nar_solver.world.program import FAMILIES
     from nar_solver.world.puzzle import MAX_OBJECTS
 
-    assert _choices.SOLVER_NAMES == SOLVER_NAMES and set(SOLVER_NAMES) == set(_registry())
+    assert _choices.SOLVER_NAMES == SOLVER_NAMES and set(SOLVER_NAMES) == set(SOLVERS)
     assert (_choices.MANIFOLD_KINDS, _choices.DEFAULT_MANIFOLD) == (KINDS, DEFAULT_KIND)
     assert _choices.DISTANCES == DISTANCES
     ga = GAConfig()
     assert (_choices.GA_POPULATION, _choices.GA_GENERATIONS, _choices.GA_DISTANCE, _choices.GA_ELITE) == (
         ga.population, ga.generations, ga.distance, ga.elite)
+    assert _choices.GA_MIN_POPULATION == MIN_POPULATION
     assert _choices.DEVICE_CHOICES == DEVICE_CHOICES
     assert _choices.WORLD_NAMES == WORLD_NAMES
     assert _choices.FAMILIES == FAMILIES and _choices.MAX_OBJECTS == MAX_OBJECTS

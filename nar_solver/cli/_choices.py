@@ -2,13 +2,13 @@
 
 `nar-solver --help` and `generate` must start in a fraction of a second; importing torch alone
 takes seconds. The library modules that own these names (solve.solver, solve.manifold,
-solve.fitness, solve.ga, device, evaluate.factors) import torch, and the world's import numpy and
+solve.fitness, solve.ga, solve.registry, device) import torch, nar_solver.data imports numpy, and the world's import numpy and
 PIL, so their values are repeated here and tests/test_cli_startup.py checks that every one still
 equals the library's. Commands import the library, and rich, inside their functions.
 """
 from __future__ import annotations
 
-#: nar_solver.solve.solver.SOLVER_NAMES
+#: nar_solver.solve.registry.SOLVER_NAMES
 SOLVER_NAMES: tuple[str, ...] = ("ga", "latent-arithmetic", "pixel", "options-only", "random")
 #: nar_solver.solve.manifold.KINDS and DEFAULT_KIND
 MANIFOLD_KINDS: tuple[str, ...] = ("objects-xy", "objects", "board")
@@ -20,6 +20,8 @@ GA_POPULATION = 32
 GA_GENERATIONS = 25
 GA_DISTANCE = "code"
 GA_ELITE = 2
+#: nar_solver.solve.ga.MIN_POPULATION
+GA_MIN_POPULATION = 3
 #: nar_solver.device.DEVICE_CHOICES
 DEVICE_CHOICES: tuple[str, ...] = ("auto", "cpu", "cuda")
 #: nar_solver.world.program.FAMILIES, nar_solver.world.puzzle.MAX_OBJECTS and the few-shot-nar
@@ -28,5 +30,5 @@ FAMILIES: tuple[str, ...] = ("shift1", "shift", "shape", "mixed")
 MAX_OBJECTS = 9
 FEWSHOT_JSON = "problems.json"
 FEWSHOT_IMAGES = "images"
-#: nar_solver.evaluate.factors.WORLD_NAMES
+#: nar_solver.data.WORLD_NAMES
 WORLD_NAMES: tuple[str, ...] = ("dsprites", "objects")

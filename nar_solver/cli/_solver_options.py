@@ -1,4 +1,4 @@
-"""Options shared by `solve`, `evaluate` and `tune`: which model, which solver, which GA settings.
+"""Options shared by `solve`, `evaluate` and `tune`: which puzzles, which model, which GA settings.
 
 Nothing here imports torch: the choices come from :mod:`nar_solver.cli._choices`, and the library
 is imported when the settings are built, that is when there is something to solve.
@@ -10,11 +10,11 @@ from typing import Callable
 
 import click
 
-from nar_solver.cli._choices import (DEFAULT_MANIFOLD, DISTANCES, GA_DISTANCE, GA_ELITE, GA_GENERATIONS,
+from nar_solver.cli._choices import (DEFAULT_MANIFOLD, DISTANCES, GA_DISTANCE, GA_GENERATIONS, GA_MIN_POPULATION,
                                      GA_POPULATION, MANIFOLD_KINDS)
 
-#: The GA copies its elite unchanged into each generation; a population must hold at least one more.
-MIN_POPULATION = GA_ELITE + 1
+#: The GA copies its elite unchanged into each generation; a population must hold more (solve.ga).
+MIN_POPULATION = GA_MIN_POPULATION
 #: Default torch CPU threads of the solving commands: the GA's batched work is small, and one thread
 #: was fastest with and without other work on the machine (bench/solve_threads.py, docs/solver.md).
 DEFAULT_THREADS = 1
@@ -26,6 +26,15 @@ def _store_threads(ctx: click.Context, param: click.Parameter, value: int) -> in
     return value
 
 
+def puzzle_set_options(func: Callable) -> Callable:
+    """PATH, or --problems with --images (the few-shot-nar layout)."""
+    func = click.option("--images", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        help="The few-shot-nar image folder (with --problems).")(func)
+    func = click.option("--problems", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                        help="A few-shot-nar problems JSON (with --images).")(func)
+    return click.argument("path", type=click.Path(path_type=Path), required=False)(func)
+
+
 def model_options(func: Callable) -> Callable:
     """--checkpoint, --manifold, --device, --seed, --distance, --threads."""
     options = [
@@ -35,7 +44,8 @@ def model_options(func: Callable) -> Callable:
                      help="objects-xy: per object, its grid position plus the object VAE's code of its "
                           "shape; objects: per object, the object VAE's code alone (position too); "
                           "board: one code per whole board (the seed study's design, board VAE)."),
-        click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or auto."),
+        click.option("--device", default="auto", show_default=True,
+                     help="auto | cpu | cuda | cuda:N (auto = CUDA when available)."),
         click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
                      help="Seeds python random, numpy and torch for every puzzle."),
         click.option("--distance", type=click.Choice(DISTANCES), default=GA_DISTANCE, show_default=True,

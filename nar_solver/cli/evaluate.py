@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from nar_solver.cli._choices import SOLVER_NAMES
-from nar_solver.cli._solver_options import ga_options, model_options, settings_from
+from nar_solver.cli._solver_options import ga_options, model_options, puzzle_set_options, settings_from
 from nar_solver.errors import NarError
 from nar_solver.io import atomic_write_json, check_writable
 
@@ -43,11 +43,7 @@ def print_report(report, console) -> None:
 
 
 @click.command(name="evaluate")
-@click.argument("path", type=click.Path(path_type=Path), required=False)
-@click.option("--problems", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="A few-shot-nar problems JSON (with --images).")
-@click.option("--images", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="The few-shot-nar image folder (with --problems).")
+@puzzle_set_options
 @click.option("--solver", "solver_name", type=click.Choice(SOLVER_NAMES), default="ga", show_default=True)
 @model_options
 @ga_options
@@ -62,11 +58,12 @@ def command(path, problems, images, solver_name, checkpoint, manifold, device, s
     puzzles = load_set(path, problems, images, limit)
     if not puzzles:
         raise NarError("no puzzles found", path or problems)
-    from nar_solver.evaluate.sharded import evaluate_sharded, rank_device, shard_indices  # torch from here on
-    from nar_solver.solve.solver import make_solver
-    from nar_solver.train.distributed import DistContext
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from nar_solver.distributed import DistContext  # torch from here on
+    from nar_solver.evaluate.sharded import evaluate_sharded, rank_device, shard_indices
+    from nar_solver.solve.registry import make_solver
 
     settings = settings_from(checkpoint, manifold, rank_device(device), seed, distance, population, generations)
     solver = make_solver(solver_name, settings)
@@ -80,7 +77,7 @@ def command(path, problems, images, solver_name, checkpoint, manifold, device, s
         report = evaluate_sharded(puzzles, solver, progress=lambda _: progress.advance(task))
     if not main_rank:
         return
-    report.settings = {"solver": solver_name, **settings.to_dict()}
+    report.settings = {"solver": solver_name, **settings.to_json()}
     print_report(report, Console())
     if report.n == 0:
         Console().print("[yellow]no puzzle has a known answer: nothing to score[/]")

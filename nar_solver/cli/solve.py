@@ -42,7 +42,7 @@ def command(puzzle: Path, solver_name: str, checkpoint, manifold, device, seed, 
     else:
         raise PuzzleError(f"holds {len(puzzles)} puzzles; pick one with --index, or use nar-solver evaluate",
                           puzzle)
-    from nar_solver.solve.solver import make_solver  # torch: only now that there is a puzzle to solve
+    from nar_solver.solve.registry import make_solver  # torch: only now that there is a puzzle to solve
 
     settings = settings_from(checkpoint, manifold, device, seed, distance, population, generations)
     solver = make_solver(solver_name, settings)
