@@ -31,7 +31,8 @@ from pathlib import Path
 import torch
 
 from nar_solver.evaluate.accuracy import evaluate
-from nar_solver.solve.solver import SolverSettings, make_solver
+from nar_solver.solve.registry import make_solver
+from nar_solver.solve.solver import SolverSettings
 from nar_solver.world.formats import write_puzzle_folders
 from nar_solver.world.program import FAMILIES
 from nar_solver.world.puzzle import generate_puzzles

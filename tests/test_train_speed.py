@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from nar_solver.train.config import TrainConfig
+from nar_solver.run.config import TrainConfig
 from nar_solver.train.step import FactorVAETrainer
 
 ROOT = Path(__file__).resolve().parents[1]
