@@ -282,8 +282,8 @@ def test_probe_command_end_to_end(tiny_run, tmp_path, monkeypatch):
     assert set(data["scores"]) == {"reconstruction_identity", "x_r2", "y_r2", "shift_probe", "shape_separation"}
     assert all(0.0 <= data["scores"][k] <= 1.0 for k in ("reconstruction_identity", "x_r2", "y_r2", "shift_probe"))
     assert set(data["dimension_factors"].values()) <= {"x", "y", "shape"}
-    assert data["settings"] == {"samples": 2, "sweep": 3, "sweep_shape": "square", "seed": 1}
-    assert (out / "probe.png").stat().st_size > 0 and (out / "reconstructions.png").stat().st_size > 0
+    assert data["settings"] == {"samples": 2, "sweep": 3, "sweep_shape": "square", "seed": 1, "normalisation": "range"}
+    assert (out / "probe.png").stat().st_size > 0 and (out / "probe_reconstructions.png").stat().st_size > 0
     assert sorted(p.relative_to(tiny_run) for p in tiny_run.rglob("*")) == before   # the run folder is untouched
     other = tmp_path / "elsewhere"
     result = CliRunner().invoke(main, ["probe", str(tiny_run), "--out", str(other), "--samples", "2", "--sweep", "2"])

@@ -21,7 +21,8 @@ def score_table(data: dict) -> Table:
     """The headline scores against their targets (data: ProbeReport.to_dict())."""
     run = data["run"]
     table = Table(title=f"Manifold probe of {run.get('path', '?')} (step {run.get('step', '?')}, "
-                        f"z = {run.get('z_dim', '?')}, active {len(data['active_dims'])})")
+                        f"z = {run.get('z_dim', '?')}, active {len(data['active_dims'])}, "
+                        f"{data['settings']['normalisation']} coordinates)")
     for name in ("measure", "value", "target", "met", "detail"):
         table.add_column(name, justify="left" if name in ("measure", "detail") else "right")
     ident, axes, shift, sep = (data["reconstruction_identity"], data["axes"], data["shift_probe"],
@@ -71,26 +72,30 @@ def dimension_table(data: dict) -> Table:
               help="Positions per axis of the latent-position figure's grid.")
 @click.option("--sweep-shape", type=click.Choice(SHAPES), default="square", show_default=True,
               help="The shape moved over the board for that figure.")
+@click.option("--normalisation", type=click.Choice(("range", "quantile")), default="range", show_default=True,
+              help="The solver's map of codes to [0, 1] (see docs/solver.md).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seeds the varied renders; the same seed gives the same numbers.")
 @click.option("--threads", type=click.IntRange(1, MAX_THREADS), default=1, show_default=True,
               help="CPU threads for torch.")
 @click.option("--device", default="cpu", show_default=True, help="cpu | cuda | cuda:N | auto.")
-def command(run, out, samples, sweep, sweep_shape, seed, threads, device):
+def command(run, out, samples, sweep, sweep_shape, normalisation, seed, threads, device):
     """Probe an object model: (a) reconstruction identity, (b) x and y axis quality, (c) the shift
     probe, (d) shape separation, (e) the latent-position figure. Writes probe.json, probe.png and
-    reconstructions.png."""
+    probe_reconstructions.png."""
     import torch
 
     from nar_solver.device import resolve_device
-    from nar_solver.evaluate.probe_run import (JSON_FILE, ProbeSettings, default_out, probe_checkpoint,
+    from nar_solver.evaluate.probe_run import (ProbeSettings, default_out, output_paths, probe_checkpoint,
                                                save_probe)
     from nar_solver.io import check_writable
 
     torch.set_num_threads(threads)
     out = Path(out) if out is not None else default_out(run)
-    check_writable(out / JSON_FILE)  # fail before measuring, not after
-    settings = ProbeSettings(samples=samples, sweep=sweep, sweep_shape=sweep_shape, seed=seed)
+    for path in output_paths(out).values():
+        check_writable(path)  # fail before measuring, not after
+    settings = ProbeSettings(samples=samples, sweep=sweep, sweep_shape=sweep_shape, seed=seed,
+                             normalisation=normalisation)
     status_console = Console(stderr=True)
     with status_console.status("probing") as status:
         report = probe_checkpoint(run, settings, resolve_device(device), progress=status.update)

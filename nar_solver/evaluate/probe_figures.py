@@ -38,7 +38,7 @@ def _scatter(ax, u: np.ndarray, colour: np.ndarray, steps: int, label: str, dims
 def probe_figure(report, path: str | Path) -> Path:
     """Confusion (20 x 20), per-cell identity (3 x 3), and the two latent-position scatters."""
     plt = _pyplot()
-    fig, axes = plt.subplots(2, 2, figsize=(12, 11))
+    fig, axes = plt.subplots(2, 2, figsize=(10.5, 9.5))
     confusion = np.asarray(report.identity.confusion, dtype=float)
     ax = axes[0, 0]
     image = ax.imshow(confusion / np.maximum(confusion.sum(1, keepdims=True), 1), cmap="Blues", vmin=0, vmax=1)

@@ -2,7 +2,7 @@
 
     from nar_solver.evaluate.probe_run import ProbeSettings, probe_checkpoint, save_probe
     report = probe_checkpoint("checkpoints/objects", ProbeSettings(seed=0))
-    save_probe(report, "runs/probe-objects")      # probe.json, probe.png, reconstructions.png
+    save_probe(report, "runs/probe-objects")      # probe.json, probe.png, probe_reconstructions.png
 
 Only ``vae.encode`` (posterior means) and ``vae.decode`` (logits) are used, so any architecture
 fits. Codes are measured in the solver's normalised coordinates (nar_solver/solve/manifold.py:
@@ -27,7 +27,8 @@ from nar_solver.world.glyphs import SHAPES
 
 #: Images per encoder / decoder pass (bounds memory).
 MAX_BATCH = 512
-JSON_FILE, FIGURE_FILE, RECON_FILE = "probe.json", "probe.png", "reconstructions.png"
+#: Output files are named <stem>.json, <stem>.png, <stem>_reconstructions.png.
+STEM = "probe"
 
 
 @dataclass
@@ -36,8 +37,13 @@ class ProbeSettings:
     sweep: int = 21            # positions per axis of the position sweep (figure e)
     sweep_shape: str = "square"
     seed: int = 0              # the varied renders' draws
+    normalisation: str = "range"   # the solver's map of codes to [0, 1]: range or quantile
 
     def check(self) -> "ProbeSettings":
+        from nar_solver.solve.manifold import NORMALISATIONS
+
+        if self.normalisation not in NORMALISATIONS:
+            raise NarError(f"--normalisation {self.normalisation!r}: choose one of {', '.join(NORMALISATIONS)}")
         if not 2 <= self.samples <= MAX_SAMPLES:
             raise NarError(f"--samples must be in 2..{MAX_SAMPLES}, got {self.samples}")
         if not 2 <= self.sweep <= MAX_SWEEP:
@@ -124,7 +130,8 @@ def probe_model(vae: torch.nn.Module, latent_low, latent_high, settings: ProbeSe
     note = progress or (lambda message: None)
     start = time.perf_counter()
     device = torch.device(device)
-    manifold = LatentManifold(vae, latent_low, latent_high, kind="objects", device=device)
+    manifold = LatentManifold(vae, latent_low, latent_high, kind="objects", device=device,
+                              normalisation=settings.normalisation)
     active = [int(k) for k in manifold.active.tolist()]
     shapes = len(SHAPES)
 
@@ -180,19 +187,30 @@ def default_out(run_dir: str | Path) -> Path:
     return Path("runs") / f"probe-{Path(run_dir).resolve().name}"
 
 
-def save_probe(report: ProbeReport, out_dir: str | Path) -> dict[str, Path]:
-    """Write probe.json, probe.png (confusion, cells, latent positions) and reconstructions.png."""
+def output_paths(out_dir: str | Path, stem: str = STEM) -> dict[str, Path]:
+    """The files :func:`save_probe` writes: ``<stem>.json``, ``<stem>.png`` (confusion, cells,
+    latent positions) and ``<stem>_reconstructions.png``."""
+    out_dir = Path(out_dir)
+    return {"json": out_dir / f"{stem}.json", "figure": out_dir / f"{stem}.png",
+            "reconstructions": out_dir / f"{stem}_reconstructions.png"}
+
+
+def save_probe(report: ProbeReport, out_dir: str | Path, stem: str = STEM, figures: bool = True) -> dict[str, Path]:
+    """Write the report's JSON and (unless ``figures`` is off) its two figures into ``out_dir``;
+    return the paths written."""
     from nar_solver.evaluate import probe_figures
     from nar_solver.io import atomic_write_json, make_folder
 
-    out_dir = make_folder(out_dir)
-    paths = {"json": out_dir / JSON_FILE, "figure": out_dir / FIGURE_FILE, "reconstructions": out_dir / RECON_FILE}
+    make_folder(out_dir)
+    paths = output_paths(out_dir, stem)
     atomic_write_json(paths["json"], report.to_dict())
+    if not figures:
+        return {"json": paths["json"]}
     probe_figures.probe_figure(report, paths["figure"])
     probe_figures.reconstruction_figure(report.arrays["clean"], report.arrays["reconstructions"],
                                         paths["reconstructions"])
     return paths
 
 
-__all__ = ["ProbeReport", "ProbeSettings", "decode_probs", "default_out", "encode_means", "probe_checkpoint",
-           "probe_model", "save_probe"]
+__all__ = ["ProbeReport", "ProbeSettings", "decode_probs", "default_out", "encode_means", "output_paths",
+           "probe_checkpoint", "probe_model", "save_probe"]
