@@ -219,6 +219,7 @@ def test_every_command_that_loads_a_checkpoint_refuses_broken_ones(world, tmp_pa
         fails("plot", run, says=says)
         fails("traverse", run, image, says=says)
         fails("metrics", run, "--fast", "--device", "cpu", says=says)
+        fails("probe", run, "--out", tmp_path / "probe", says=says)
         fails("solve", world.puzzle, "--checkpoint", run, "--generations", "1", says=says)
         fails("evaluate", world.set, "--checkpoint", run, "--generations", "1", says=says)
         fails("tune", world.set, "--checkpoint", run, "--population", "4", "--generations", "1",
