@@ -222,7 +222,7 @@ class SeparationResult:
     worst: dict              # the pair and cell where it is reached, with its distance and spreads
     per_cell: list           # (3, 3) [y][x]: that minimum in each cell
     min_distance: float      # smallest distance between two shapes' mean codes in one cell
-    median_spread: float     # median over (shape, cell) of the RMS distance of a code to its mean
+    median_spread: float     # median over (shape, cell) of the RMS distance of a code to its mean (K - 1 corrected)
     nearest_mean: float      # share of the varied codes nearest to their own shape's mean (same cell)
 
     def to_dict(self) -> dict:
@@ -232,7 +232,8 @@ class SeparationResult:
 def shape_separation(codes: np.ndarray) -> SeparationResult:
     """codes (S, 3, 3, K, d): K renders with rendering variation per (shape, cell).
 
-    In each cell, every shape's codes have a mean and a spread (RMS distance to the mean); two
+    In each cell, every shape's codes have a mean and a spread (RMS distance to the mean, summed
+    squares divided by K - 1); two
     shapes are separated when the distance between their means exceeds the sum of their spreads
     (ratio > 1). The score is the worst ratio over all shape pairs and cells."""
     codes = _grid(codes, extra=1)
@@ -240,7 +241,9 @@ def shape_separation(codes: np.ndarray) -> SeparationResult:
         raise NarError("shape separation needs at least 2 renders per (shape, cell)")
     shapes = codes.shape[0]
     means = codes.mean(3)                                                         # (S, 3, 3, d)
-    spread = np.sqrt(((codes - means[:, :, :, None]) ** 2).sum(-1).mean(3))       # (S, 3, 3)
+    k = codes.shape[3]
+    # RMS distance to the mean, with the K - 1 correction so that few samples do not shrink it
+    spread = np.sqrt(((codes - means[:, :, :, None]) ** 2).sum((-1, -2)) / (k - 1))  # (S, 3, 3)
     dist = np.sqrt(((means[:, None] - means[None]) ** 2).sum(-1))                 # (S, S, 3, 3)
     ratio = dist / np.maximum(spread[:, None] + spread[None], 1e-12)
     off = ~np.eye(shapes, dtype=bool)
