@@ -65,7 +65,7 @@ def dimension_table(data: dict) -> Table:
 @click.command("probe")
 @click.argument("run", type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Output folder (default runs/probe-<run folder name>; never the run folder itself).")
+              help="Output folder (default runs/probe-<run folder name>: the run folder itself is never written by default).")
 @click.option("--samples", type=click.IntRange(2, MAX_SAMPLES), default=16, show_default=True,
               help="Varied renders per (shape, cell) for shape separation.")
 @click.option("--sweep", type=click.IntRange(2, MAX_SWEEP), default=21, show_default=True,
