@@ -12,6 +12,10 @@ import numpy as np
 
 from nar_solver.errors import NarError, from_os_error
 from nar_solver.io import make_folder
+from nar_solver.world.board import IMAGE_SIZE
+
+#: A tile of a grid figure: one image and the 2-pixel separator of :func:`_tile_grid`.
+_CELL = IMAGE_SIZE + 2
 
 _LOSS_PANELS = (
     ("recon", "reconstruction (nats / image)"),
@@ -95,7 +99,7 @@ def reconstruction_grid(inputs: np.ndarray, reconstructions: np.ndarray, path: s
     n = min(len(inputs), len(reconstructions))
     columns = max(1, min(columns, n))
     blocks = -(-n // columns)
-    grid = np.full((2 * blocks, columns, 64, 64), 255, dtype=np.uint8)
+    grid = np.full((2 * blocks, columns, IMAGE_SIZE, IMAGE_SIZE), 255, dtype=np.uint8)
     for i in range(n):
         b, c = divmod(i, columns)
         grid[2 * b, c], grid[2 * b + 1, c] = inputs[i], reconstructions[i]
@@ -104,7 +108,7 @@ def reconstruction_grid(inputs: np.ndarray, reconstructions: np.ndarray, path: s
     fig, ax = plt.subplots(figsize=(columns * 0.9 + 0.8, 2 * blocks * 0.9 + 0.4))
     ax.imshow(picture, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
     ax.set_xticks([])
-    ax.set_yticks([2 + 66 * r + 32 for r in range(2 * blocks)])
+    ax.set_yticks([2 + _CELL * r + IMAGE_SIZE // 2 for r in range(2 * blocks)])
     ax.set_yticklabels(["input" if r % 2 == 0 else "recon" for r in range(2 * blocks)], fontsize=7)
     if title:
         ax.set_title(title, fontsize=9)
@@ -122,7 +126,7 @@ def traversal_grid(image: np.ndarray, reconstruction: np.ndarray, sweeps: np.nda
     """
     dims, values = list(dims), [float(v) for v in values]
     rows, cols = len(dims), len(values) + 2
-    grid = np.full((rows, cols, 64, 64), 255, dtype=np.uint8)
+    grid = np.full((rows, cols, IMAGE_SIZE, IMAGE_SIZE), 255, dtype=np.uint8)
     grid[:, 0], grid[:, 1], grid[:, 2:] = image, reconstruction, sweeps
     plt = _pyplot()
     picture = _tile_grid(grid)
@@ -132,12 +136,12 @@ def traversal_grid(image: np.ndarray, reconstruction: np.ndarray, sweeps: np.nda
     from matplotlib.patches import Rectangle
 
     for c in marked:
-        ax.add_patch(Rectangle((1 + 66 * c, 1), 65, 66 * rows, fill=False, edgecolor="red", lw=1.2))
-    ax.set_xticks([2 + 66 * c + 32 for c in range(cols)])
+        ax.add_patch(Rectangle((1 + _CELL * c, 1), _CELL - 1, _CELL * rows, fill=False, edgecolor="red", lw=1.2))
+    ax.set_xticks([2 + _CELL * c + IMAGE_SIZE // 2 for c in range(cols)])
     sign = "+" if mode == "offset" else ""
     ax.set_xticklabels(["input", "recon"] + [f"{sign}{v:g}" if v > 0 else f"{v:g}" for v in values],
                        fontsize=7, rotation=0)
-    ax.set_yticks([2 + 66 * r + 32 for r in range(rows)])
+    ax.set_yticks([2 + _CELL * r + IMAGE_SIZE // 2 for r in range(rows)])
     notes = list(row_notes) if row_notes is not None else [""] * rows
     ax.set_yticklabels([f"z{d}{(' ' + n) if n else ''}" for d, n in zip(dims, notes)], fontsize=7)
     ax.set_xlabel("offset added to the code" if mode == "offset" else "value of the dimension", fontsize=8)

@@ -8,7 +8,8 @@ import click
 
 @click.command("plot")
 @click.argument("run", type=click.Path(path_type=Path))
-@click.option("--device", default="cpu", help="auto | cpu | cuda.")
+@click.option("--device", default="auto", show_default=True,
+              help="auto | cpu | cuda | cuda:N (auto = CUDA when available).")
 def command(run: Path, device: str) -> None:
     """Write RUN/figures/losses.png, reconstructions.png and traversal.png."""
     from rich.console import Console

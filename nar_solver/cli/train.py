@@ -8,70 +8,71 @@ import click
 from nar_solver.errors import NarError
 
 
+#: The TrainConfig fields this command sets, in --help order: (option, type, help). Every default is
+#: None: "the preset's value, else TrainConfig's" (on --resume: "the stored run's").
+CONFIG_OPTIONS: tuple[tuple[str, type | None, str], ...] = (
+    # what is learned: the data and the network
+    ("--data", str, "boards (default) | objects | dsprites | a puzzle folder (all its PNGs)."),
+    ("--steps", int, "Total training steps."), ("--z-dim", int, "Latent dimensions (default 10)."),
+    ("--architecture", str, "factorvae-conv64 (default: the paper's deconvolution decoder) | broadcast16 | "
+                            "broadcast32 | broadcast64 (spatial broadcast decoder at that grid, docs/training.md)."),
+    ("--hold-out", str, "Shapes never drawn in training, comma-separated (e.g. k,u,psi,w), to test unseen shapes."),
+    # the objective
+    ("--tc", str, "Total-correlation penalty: discriminator | gaussian | gaussian-prior | none."),
+    ("--gamma", float, "TC weight (0 = plain VAE)."), ("--beta", float, "KL weight (beta-VAE when != 1)."),
+    ("--kl-warmup", int, "Steps over which the KL weight rises from 0 to beta (default 0 = off)."),
+    ("--tc-warmup", int, "Steps over which the TC weight rises from 0 to gamma (default 0 = off)."),
+    # the optimisation
+    ("--batch-size", int, "Images per batch (default 64; D sees a second batch)."),
+    ("--init", str, "default (PyTorch init, log-variance bias -6) | reference (N(0, 0.02))."),
+    ("--lr", float, "VAE learning rate."), ("--lr-d", float, "Discriminator learning rate."),
+    ("--seed", int, "Seed of every random source (default 0)."),
+    # where and how fast it runs
+    ("--device", str, "auto | cpu | cuda | cuda:N (default auto = CUDA when available)."),
+    ("--precision", str, "auto | fp32 | bf16 (auto: bf16 autocast on CUDA and on CPUs with native bf16)."),
+    ("--compile/--no-compile", None, "torch.compile the networks (slow start)."),
+    ("--channels-last/--no-channels-last", None,
+     "Channels-last memory layout for the convolutions (default on; a speed setting only)."),
+    ("--threads", int, "CPU threads (0 = every core not busy with other work at start)."),
+    # the run folder
+    ("--save-every", int, "Checkpoint every N steps (default 1000)."),
+    ("--log-every", int, "One losses.jsonl row per N steps (default 10)."),
+    ("--latent-sample", int, "Images encoded for latent_low/high (default 2048)."),
+    # the images
+    ("--jitter", float, "Max position jitter in px (objects default 2, boards 0)."),
+    ("--jitter-fraction", float, "Fraction of objects jittered (default 0.5)."),
+    ("--variation/--no-variation", None, "Glyph variation (default off: puzzles have none)."),
+    ("--min-objects", int, "Boards: fewest objects (default 1)."),
+    ("--max-objects", int, "Boards: most objects (default 3)."),
+)
+
+
+def config_options(func):
+    """Attach :data:`CONFIG_OPTIONS`; click passes each as the keyword of its TrainConfig field."""
+    for flag, kind, help_text in reversed(CONFIG_OPTIONS):
+        func = click.option(flag, type=kind, default=None, help=help_text)(func)
+    return func
+
+
 @click.command("train")
 @click.option("--preset", default=None, help="Settings of a shipped model: objects | boards. Options override it.")
-@click.option("--data", default=None, help="boards (default) | objects | dsprites | a puzzle folder (all its PNGs).")
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None, help="New run folder.")
 @click.option("--resume", "resume", type=click.Path(path_type=Path), default=None,
               help="Continue the run in this folder exactly (--steps may raise the total).")
-@click.option("--steps", type=int, default=None, help="Total training steps.")
-@click.option("--z-dim", type=int, default=None, help="Latent dimensions (default 10).")
-@click.option("--architecture", default=None,
-              help="factorvae-conv64 (default: the paper's deconvolution decoder) | broadcast16 | broadcast32 | "
-                   "broadcast64 (spatial broadcast decoder at that grid, docs/training.md).")
-@click.option("--hold-out", "hold_out", default=None,
-              help="Shapes never drawn in training, comma-separated (e.g. k,u,psi,w), to test unseen shapes.")
-@click.option("--tc", default=None, help="Total-correlation penalty: discriminator | gaussian | gaussian-prior | none.")
-@click.option("--gamma", type=float, default=None, help="TC weight (0 = plain VAE).")
-@click.option("--beta", type=float, default=None, help="KL weight (beta-VAE when != 1).")
-@click.option("--kl-warmup", type=int, default=None,
-              help="Steps over which the KL weight rises from 0 to beta (default 0 = off).")
-@click.option("--tc-warmup", type=int, default=None,
-              help="Steps over which the TC weight rises from 0 to gamma (default 0 = off).")
-@click.option("--batch-size", type=int, default=None, help="Images per batch (default 64; D sees a second batch).")
-@click.option("--init", default=None, help="default (PyTorch init, log-variance bias -6) | reference (N(0, 0.02)).")
-@click.option("--lr", type=float, default=None, help="VAE learning rate.")
-@click.option("--lr-d", type=float, default=None, help="Discriminator learning rate.")
-@click.option("--seed", type=int, default=None, help="Seed of every random source (default 0).")
-@click.option("--device", default=None, help="auto | cpu | cuda (auto = CUDA when available).")
-@click.option("--precision", default=None, help="auto | fp32 | bf16 (auto: bf16 autocast on CUDA and on CPUs with native bf16).")
-@click.option("--compile/--no-compile", "compile_", default=None, help="torch.compile the networks (slow start).")
-@click.option("--threads", type=int, default=None, help="CPU threads (0 = every core not busy with other work at start).")
-@click.option("--save-every", type=int, default=None, help="Checkpoint every N steps (default 1000).")
-@click.option("--log-every", type=int, default=None, help="One losses.jsonl row per N steps (default 10).")
-@click.option("--jitter", type=float, default=None, help="Max position jitter in px (objects default 2, boards 0).")
-@click.option("--jitter-fraction", type=float, default=None, help="Fraction of objects jittered (default 0.5).")
-@click.option("--variation/--no-variation", default=None, help="Glyph variation (default off: puzzles have none).")
-@click.option("--min-objects", type=int, default=None, help="Boards: fewest objects (default 1).")
-@click.option("--max-objects", type=int, default=None, help="Boards: most objects (default 3).")
-@click.option("--latent-sample", type=int, default=None, help="Images encoded for latent_low/high (default 2048).")
+@config_options
 @click.option("--progress/--no-progress", default=True, help="Show the progress bar.")
 @click.option("--figures/--no-figures", default=True, help="Draw the figures when training ends.")
-def command(preset, data, out, resume, steps, z_dim, architecture, hold_out, tc, gamma, beta, kl_warmup, tc_warmup, batch_size, init, lr, lr_d, seed, device, precision,
-            compile_, threads, save_every, log_every, jitter, jitter_fraction, variation, min_objects, max_objects,
-            latent_sample, progress, figures):
+def command(preset, out, resume, progress, figures, **options):
     """Train a Factor-VAE on NAR images; write checkpoints, losses and figures into the run folder."""
+    from nar_solver.distributed import DistContext
     from nar_solver.train import TrainConfig, train
-    from nar_solver.train.loop import DistContext
 
-    options = dict(data=data, steps=steps, z_dim=z_dim, architecture=architecture, hold_out=hold_out, tc=tc, gamma=gamma, beta=beta, kl_warmup=kl_warmup,
-                   tc_warmup=tc_warmup,
-                   batch_size=batch_size,
-                   init=init, lr=lr, lr_d=lr_d, seed=seed, device=device, precision=precision, compile=compile_,
-                   threads=threads, save_every=save_every, log_every=log_every, jitter=jitter,
-                   jitter_fraction=jitter_fraction, variation=variation, min_objects=min_objects,
-                   max_objects=max_objects, latent_sample=latent_sample)
     if (out is None) == (resume is None):
         raise NarError("give exactly one of --out DIR (new run) or --resume DIR")
     if resume is not None:
         if preset is not None:
             raise NarError("--preset cannot be combined with --resume (the run keeps its settings)")
-        stored = TrainConfig.load(resume / "config.json") if (resume / "config.json").is_file() else None
-        config = None
-        if stored is not None:
-            given = {k: v for k, v in options.items() if v is not None}
-            config = stored.replace(**given) if given else None
-        run = train(config, resume, resume=True, progress=progress, figures=figures)
+        run = train(options, resume, resume=True, progress=progress, figures=figures)
     else:
         config = TrainConfig.from_preset(preset, **options)
         run = train(config, out, resume=False, progress=progress, figures=figures)

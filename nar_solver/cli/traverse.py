@@ -39,7 +39,8 @@ def parse_dims(text: str | None) -> list[int] | None:
               help="offset: add the value to the image's code; absolute: set the dimension to it.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Output PNG (default RUN/figures/traverse_<image>.png).")
-@click.option("--device", default="cpu", help="auto | cpu | cuda.")
+@click.option("--device", default="auto", show_default=True,
+              help="auto | cpu | cuda | cuda:N (auto = CUDA when available).")
 def command(run, image, start, stop, steps, dims, mode, out, device):
     """One row per latent dimension, one column per value; the unperturbed reconstruction is framed.
 
@@ -50,7 +51,7 @@ def command(run, image, start, stop, steps, dims, mode, out, device):
     from nar_solver.device import resolve_device
     from nar_solver.figures import traversal_grid
     from nar_solver.io import check_writable
-    from nar_solver.model.checkpoint import load_model
+    from nar_solver.run.checkpoint import load_model
     from nar_solver.model.traversal import sweep_values, traverse
     from nar_solver.world.formats import load_grey_png
 

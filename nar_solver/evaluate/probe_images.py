@@ -61,9 +61,9 @@ def varied_images(samples: int, seed: int = 0, shapes: tuple[str, ...] = SHAPES)
     source = _varied_source(tuple(shapes), int(seed))
     rng = np.random.default_rng([seed, 0x70726F])
     grid = np.indices((len(shapes), GRID, GRID, samples)).reshape(4, -1)
-    factors = source.factors(rng, grid.shape[1])
+    factors = source.placements(rng, grid.shape[1])
     factors.update(shape=grid[0], y=grid[1], x=grid[2])
-    images = source.render(rng, factors)
+    images = source.place(rng, factors)
     return VariedImages(images, grid[0], grid[2], grid[1], samples)
 
 

@@ -20,6 +20,7 @@ import torch
 
 from nar_solver.errors import NarError
 from nar_solver.evaluate import probe as measures
+from nar_solver.run.checkpoint import load_model
 from nar_solver.evaluate.probe_images import (MAX_SAMPLES, MAX_SWEEP, grid_images, position_sweep,
                                               varied_images)
 from nar_solver.world.board import GRID
@@ -172,8 +173,6 @@ def probe_checkpoint(run_dir: str | Path, settings: ProbeSettings | None = None,
                      device: str | torch.device = "cpu",
                      progress: Callable[[str], None] | None = None) -> ProbeReport:
     """Load a run folder with the project's loader and probe its model."""
-    from nar_solver.model.checkpoint import load_model
-
     settings = (settings or ProbeSettings()).check()
     loaded = load_model(run_dir, device=device)
     run = {"path": str(run_dir), "step": loaded.step, "z_dim": int(loaded.vae.z_dim),

@@ -1,6 +1,6 @@
 """The pieces of the Factor-VAE objective, each a small pure function of tensors.
 
-Conventions (FACTORVAE.md): reconstruction is Bernoulli cross-entropy summed over pixels and
+Conventions (docs/training.md): reconstruction is Bernoulli cross-entropy summed over pixels and
 averaged over the batch; KL to N(0, I) is summed over latent dimensions and averaged over the
 batch; the discriminator's TC estimate is the batch mean of (logit_joint - logit_permuted).
 """

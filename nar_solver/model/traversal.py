@@ -9,6 +9,7 @@ import torch
 from nar_solver.errors import NarError
 from nar_solver.model.images import ink_to_grey, to_ink
 from nar_solver.model.vae import FactorVAE
+from nar_solver.world.board import IMAGE_SIZE
 
 TRAVERSAL_MODES = ("offset", "absolute")
 
@@ -38,7 +39,7 @@ def traverse(vae: FactorVAE, image: np.ndarray, values: Sequence[float], dims: S
     for row, d in enumerate(dims):
         codes[row, :, d] = (mu[d] + value_t) if mode == "offset" else value_t
     logits = vae.decode(codes.view(-1, vae.z_dim)).float()
-    sweeps = ink_to_grey(torch.sigmoid(logits)).reshape(len(dims), len(values), 64, 64)
+    sweeps = ink_to_grey(torch.sigmoid(logits)).reshape(len(dims), len(values), IMAGE_SIZE, IMAGE_SIZE)
     return recon, sweeps, mu.cpu().numpy()
 
 

@@ -7,15 +7,18 @@ from typing import Any
 import numpy as np
 import torch
 
+from nar_solver.data import make_source
+from nar_solver.data.stream import BatchStream
 from nar_solver.errors import NarError
 from nar_solver.figures import plot_losses, reconstruction_grid, traversal_grid
 from nar_solver.model.images import ink_to_grey, to_ink
 from nar_solver.model.losses import kl_per_dim
 from nar_solver.model.traversal import sweep_values, traverse
 from nar_solver.model.vae import FactorVAE
-from nar_solver.train.runlog import RunFolder
+from nar_solver.run.checkpoint import load_model, load_train_state
+from nar_solver.run.config import TrainConfig
+from nar_solver.run.folder import RunFolder
 
-FIGURE_FILES = ("losses.png", "reconstructions.png", "traversal.png")
 RECON_IMAGES = 16
 
 
@@ -43,11 +46,8 @@ def write_figures(run_dir: str | Path, vae: FactorVAE, sample: np.ndarray, rows:
     return written
 
 
-def plot_run(run_dir: str | Path, device: str = "cpu") -> list[Path]:
+def plot_run(run_dir: str | Path, device: str | torch.device = "cpu") -> list[Path]:
     """Redraw every figure of a run folder from its files (the training data is re-drawn from config)."""
-    from nar_solver.data import BatchStream, make_source
-    from nar_solver.model.checkpoint import load_model
-
     loaded = load_model(run_dir, device)
     stream = BatchStream(make_source(loaded.config), loaded.config.seed)
     rows = RunFolder(run_dir).read_losses()
@@ -56,9 +56,6 @@ def plot_run(run_dir: str | Path, device: str = "cpu") -> list[Path]:
 
 def summarise(run_dir: str | Path) -> dict[str, Any]:
     """Steps done, final window's losses, time and throughput of a run folder."""
-    from nar_solver.model.checkpoint import load_train_state
-    from nar_solver.train.config import TrainConfig
-
     run = RunFolder(run_dir)
     if not run.config.is_file():
         raise NarError("not a training run folder (no config.json)", run.path)
