@@ -147,6 +147,8 @@ class LatentManifold:
         self.perception = perception
         self.normalisation = normalisation
         self.positions = 2 if kind == "objects-xy" else 0
+        self.source: Path | None = None       # the checkpoint folder it was loaded from (load_manifold)
+        self.trained_on: str | None = None    # config.json's ``data`` of that checkpoint
         self.quantiles: QuantileMap | None = None
         if normalisation == "quantile":
             images = reference_images(kind) if reference is None else np.asarray(reference)
@@ -295,5 +297,8 @@ def load_manifold(checkpoint: str | Path | None = None, kind: str = DEFAULT_KIND
                 f"no shipped {kind} model here; train one (nar-solver train --preset "
                 f"{'boards' if kind == 'board' else 'objects'}) or pass --checkpoint DIR", checkpoint)
     loaded = load_model(checkpoint, device=device)
-    return LatentManifold(loaded.vae, loaded.latent_low, loaded.latent_high, kind=kind, device=device,
-                          perception=perception, normalisation=normalisation)
+    manifold = LatentManifold(loaded.vae, loaded.latent_low, loaded.latent_high, kind=kind, device=device,
+                              perception=perception, normalisation=normalisation)
+    manifold.source = Path(checkpoint).resolve()
+    manifold.trained_on = loaded.config.data
+    return manifold

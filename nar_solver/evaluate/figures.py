@@ -1,0 +1,41 @@
+"""The picture of an evaluation: accuracy per puzzle family with 95% Wilson intervals."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from nar_solver.evaluate.stats import error_bars, wilson_interval
+from nar_solver.figures import _pyplot, _save
+
+#: Accuracy of picking one of four options at random.
+CHANCE = 0.25
+
+
+def accuracy_figure(report, path: str | Path, category: str = "family") -> Path:
+    """Bars of accuracy per value of ``category`` (default: family) and overall, each with its 95%
+    Wilson interval and its puzzle count; a dotted line at chance (one of four options)."""
+    plt = _pyplot()
+    table = report.per_category().get(category, {})
+    labels = list(table) + ["all"]
+    correct = [t["correct"] for t in table.values()] + [report.correct]
+    counts = [t["n"] for t in table.values()] + [report.n]
+    accuracy = np.array([c / n if n else 0.0 for c, n in zip(correct, counts)])
+    bars = np.array([error_bars(a, wilson_interval(c, n)) for a, c, n in zip(accuracy, correct, counts)]).T
+    fig, ax = plt.subplots(figsize=(1.0 + 0.9 * len(labels), 3.6))
+    colours = ["#2b83ba"] * (len(labels) - 1) + ["#444444"]
+    x = np.arange(len(labels))
+    ax.bar(x, 100 * accuracy, color=colours, width=0.6)
+    ax.errorbar(x, 100 * accuracy, yerr=100 * bars, fmt="none", ecolor="black", capsize=4, lw=1)
+    for xi, a, n in zip(x, accuracy, counts):
+        ax.annotate(f"{100 * a:.0f}%\nn={n}", (xi, 2), ha="center", va="bottom", fontsize=7, color="white")
+    ax.axhline(100 * CHANCE, color="grey", ls=":", lw=1, label="chance (1 of 4)")
+    ax.set_xticks(x)
+    ax.set_xticklabels(labels, fontsize=8)
+    ax.set_ylim(0, 105)
+    ax.set_ylabel("accuracy (%)")
+    ax.set_title(f"{report.solver}: accuracy by {category} (bars: 95% Wilson intervals)", fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return _save(fig, path)
