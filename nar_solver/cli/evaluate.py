@@ -91,9 +91,9 @@ def command(path, problems, images, solver_name, checkpoint, manifold, device, s
         Console().print("[yellow]no puzzle has a known answer: nothing to score[/]")
     if json_out is not None:
         atomic_write_json(json_out, report.to_json())
-        Console().print(f"results: {json_out}")
+        click.echo(f"results: {json_out}")
     if figure is not None:
         from nar_solver.evaluate.figures import accuracy_figure
 
         accuracy_figure(report, figure)
-        Console().print(f"figure: {figure}")
+        click.echo(f"figure: {figure}")

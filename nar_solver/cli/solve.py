@@ -61,7 +61,7 @@ def command(puzzle: Path, solver_name: str, checkpoint, manifold, device, seed, 
         return
     print_solution(chosen, solution, solver_name, rule, Console())
     if figure is not None:
-        Console().print(f"figure: {figure}")
+        click.echo(f"figure: {figure}")
 
 
 def print_solution(chosen, solution, solver_name: str, rule, console: Console) -> None:

@@ -81,8 +81,8 @@ def command(path, problems, images, populations, generation_list, checkpoint, ma
     console.print(f"recommended default: --population {rec.population} --generations {rec.generations} "
                   f"({rec.accuracy:.1%}, {rec.seconds_per_puzzle:.3f} s/puzzle)")
     atomic_write_json(json_out, report.to_json())  # first: a failing plot must not lose the results
-    console.print(f"results: {json_out}")
+    click.echo(f"results: {json_out}")
     from nar_solver.solve.figures import tuning_figure
 
     tuning_figure(report, plot)
-    console.print(f"plot: {plot}")
+    click.echo(f"plot: {plot}")
