@@ -2,12 +2,20 @@
 
     .venv/bin/python bench/solver_accuracy.py                       # 200 puzzles per family
     .venv/bin/python bench/solver_accuracy.py --n 50 --solvers ga,latent-arithmetic
+    .venv/bin/python bench/solver_accuracy.py --examples 3 --families mixed     # 3 examples
+    .venv/bin/python bench/solver_accuracy.py --style varied                    # unseen glyph styles
+    .venv/bin/python bench/solver_accuracy.py --shapes k,u,psi,w                # only these shapes
 
 Test puzzles come from `generate_puzzles(SEED + family index, n, family)` with SEED = 7_000_000:
 the training sources draw from (seed, rank, step) streams with small training seeds, so no test
 puzzle is a training image. Prints accuracy with its 95% Wilson interval and seconds per puzzle per
 (family, solver), then the GA's breakdown by program length, outs and object count; --json-out
-writes everything. Torch runs on --threads CPU threads (2 = the target machine).
+writes everything. Torch runs on --threads CPU threads.
+
+``--style varied`` redraws every puzzle in a glyph style of its own (each shape drawn once with
+stroke, rotation, scale and shear variation, then used throughout the puzzle: `restyle`), so the
+model meets glyph drawings it never saw; ``--shapes`` limits the puzzles to a subset of shapes (for
+a model trained with ``--hold-out`` those shapes are unseen).
 """
 from __future__ import annotations
 
@@ -18,6 +26,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from nar_solver.evaluate.accuracy import evaluate
@@ -27,9 +36,12 @@ from nar_solver.solve.ga import GAConfig
 from nar_solver.solve.manifold import DEFAULT_KIND, KINDS
 from nar_solver.solve.solver import SOLVER_NAMES, SolverSettings, make_solver
 from nar_solver.world.program import FAMILIES
-from nar_solver.world.puzzle import generate_puzzles
+from nar_solver.world.glyphs import SHAPES
+from nar_solver.world.puzzle import generate_puzzles, restyle
 
 SEED = 7_000_000
+#: Seeds of the glyph styles of --style varied (one generator per puzzle).
+STYLE_SEED = 8_000_000
 
 
 def main(argv=None) -> int:
@@ -44,7 +56,10 @@ def main(argv=None) -> int:
     parser.add_argument("--distance", choices=DISTANCES, default=None)
     parser.add_argument("--ga", default="{}", help="JSON of further GAConfig fields")
     parser.add_argument("--seed", type=int, default=0, help="solver seed")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--examples", type=int, default=6, help="examples per puzzle")
+    parser.add_argument("--shapes", default=",".join(SHAPES), help="shapes the puzzles use")
+    parser.add_argument("--style", choices=("plain", "varied"), default="plain", help="glyph drawing")
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json-out", type=Path, default=None)
     args = parser.parse_args(argv)
 
@@ -60,10 +75,17 @@ def main(argv=None) -> int:
         manifold = make_solver("ga", settings).manifold
         print(f"model: {args.checkpoint or 'shipped'} ({args.manifold}), searchable dims {manifold.dims}")
     print(f"GA: {json.dumps(ga.to_dict())}")
-    out: dict = {"settings": settings.to_dict(), "n": args.n, "seed": SEED, "families": {}}
+    shapes = tuple(s for s in args.shapes.split(",") if s)
+    unknown = sorted(set(shapes) - set(SHAPES))
+    if unknown or not shapes:
+        parser.error(f"--shapes: unknown shape(s) {', '.join(unknown)}; known: {', '.join(SHAPES)}")
+    out: dict = {"settings": settings.to_dict(), "n": args.n, "seed": SEED, "examples": args.examples,
+                 "shapes": list(shapes), "style": args.style, "families": {}}
     for index, family in enumerate(families):
         start = time.perf_counter()
-        puzzles = list(generate_puzzles(SEED + index, args.n, family))
+        puzzles = list(generate_puzzles(SEED + index, args.n, family, n_examples=args.examples, shapes=shapes))
+        if args.style == "varied":
+            puzzles = [restyle(p, np.random.default_rng([STYLE_SEED, index, i])) for i, p in enumerate(puzzles)]
         print(f"\n{family}: {len(puzzles)} puzzles (generated in {time.perf_counter() - start:.1f} s)")
         out["families"][family] = {}
         for name in solvers:

@@ -101,3 +101,28 @@ def test_distractors_do_not_leak_the_answer():
     # answers are spread evenly over positions
     positions = np.bincount([p.query_answer for p in puzzles], minlength=4) / 500
     assert (np.abs(positions - 0.25) <= 0.06).all(), positions
+
+
+def test_restyle_keeps_the_puzzle_and_draws_each_shape_one_new_way():
+    import numpy as np
+
+    from nar_solver.world.puzzle import generate_puzzles, restyle
+
+    puzzle = next(generate_puzzles(3, 1, "shape", n_examples=3, shapes=("k", "u", "psi", "w")))
+    assert {o.shape for e in puzzle.examples for o in e.input_board.objects} <= {"k", "u", "psi", "w"}
+    styled = restyle(puzzle, np.random.default_rng(0))
+    assert styled.query_answer == puzzle.query_answer and len(styled.examples) == 3
+    assert not np.array_equal(styled.query, puzzle.query)
+
+    def tile(image, obj):
+        r, c = 2 + 20 * obj.y, 2 + 20 * obj.x
+        return image[r:r + 20, c:c + 20]
+
+    # one drawing per shape: every object of a shape looks the same everywhere in the puzzle
+    drawings: dict = {}
+    for example in styled.examples:
+        for image, board in [(example.input, example.input_board), *zip(example.options, example.option_boards)]:
+            for obj in board.objects:
+                drawings.setdefault(obj.shape, tile(image, obj))
+                assert np.array_equal(tile(image, obj), drawings[obj.shape])
+    assert drawings

@@ -16,6 +16,11 @@ from nar_solver.errors import NarError
               help="Continue the run in this folder exactly (--steps may raise the total).")
 @click.option("--steps", type=int, default=None, help="Total training steps.")
 @click.option("--z-dim", type=int, default=None, help="Latent dimensions (default 10).")
+@click.option("--architecture", default=None,
+              help="factorvae-conv64 (default: the paper's deconvolution decoder) | broadcast16 | broadcast32 | "
+                   "broadcast64 (spatial broadcast decoder at that grid, docs/training.md).")
+@click.option("--hold-out", "hold_out", default=None,
+              help="Shapes never drawn in training, comma-separated (e.g. k,u,psi,w), to test unseen shapes.")
 @click.option("--tc", default=None, help="Total-correlation penalty: discriminator | gaussian | gaussian-prior | none.")
 @click.option("--gamma", type=float, default=None, help="TC weight (0 = plain VAE).")
 @click.option("--beta", type=float, default=None, help="KL weight (beta-VAE when != 1).")
@@ -42,14 +47,14 @@ from nar_solver.errors import NarError
 @click.option("--latent-sample", type=int, default=None, help="Images encoded for latent_low/high (default 2048).")
 @click.option("--progress/--no-progress", default=True, help="Show the progress bar.")
 @click.option("--figures/--no-figures", default=True, help="Draw the figures when training ends.")
-def command(preset, data, out, resume, steps, z_dim, tc, gamma, beta, kl_warmup, tc_warmup, batch_size, init, lr, lr_d, seed, device, precision,
+def command(preset, data, out, resume, steps, z_dim, architecture, hold_out, tc, gamma, beta, kl_warmup, tc_warmup, batch_size, init, lr, lr_d, seed, device, precision,
             compile_, threads, save_every, log_every, jitter, jitter_fraction, variation, min_objects, max_objects,
             latent_sample, progress, figures):
     """Train a Factor-VAE on NAR images; write checkpoints, losses and figures into the run folder."""
     from nar_solver.train import TrainConfig, train
     from nar_solver.train.loop import DistContext
 
-    options = dict(data=data, steps=steps, z_dim=z_dim, tc=tc, gamma=gamma, beta=beta, kl_warmup=kl_warmup,
+    options = dict(data=data, steps=steps, z_dim=z_dim, architecture=architecture, hold_out=hold_out, tc=tc, gamma=gamma, beta=beta, kl_warmup=kl_warmup,
                    tc_warmup=tc_warmup,
                    batch_size=batch_size,
                    init=init, lr=lr, lr_d=lr_d, seed=seed, device=device, precision=precision, compile=compile_,

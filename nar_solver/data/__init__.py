@@ -13,10 +13,11 @@ def make_source(config):
     """The training source a :class:`nar_solver.train.TrainConfig` asks for."""
     jitter = 0.0 if config.jitter is None else config.jitter
     if config.data == "objects":
-        return ObjectsSource(jitter, config.jitter_fraction, config.variation, seed=config.seed)
+        return ObjectsSource(jitter, config.jitter_fraction, config.variation, config.training_shapes,
+                             seed=config.seed)
     if config.data == "boards":
         return BoardsSource(config.min_objects, config.max_objects, jitter, config.jitter_fraction,
-                            config.variation, seed=config.seed)
+                            config.variation, config.training_shapes, seed=config.seed)
     if config.data == "dsprites":
         return DSpritesSource()
     return FolderSource(config.data)

@@ -57,7 +57,7 @@ def save_model(run_dir: str | Path, vae: FactorVAE, latent_low: torch.Tensor, la
     tensors = {name: t.detach().cpu().contiguous() for name, t in vae.state_dict().items()}
     tensors["latent_low"] = latent_low.detach().float().cpu().contiguous()
     tensors["latent_high"] = latent_high.detach().float().cpu().contiguous()
-    metadata = {"architecture": ARCHITECTURE, "z_dim": str(vae.z_dim), "step": str(int(step))}
+    metadata = {"architecture": vae.architecture, "z_dim": str(vae.z_dim), "step": str(int(step))}
     path = Path(run_dir) / WEIGHTS_FILE
     atomic_write_bytes(path, save_safetensors(tensors, metadata=metadata))
     return path
@@ -91,21 +91,21 @@ def load_model(run_dir: str | Path, device: str | torch.device = "cpu") -> Loade
             tensors = {key: handle.get_tensor(key) for key in handle.keys()}
     except (SafetensorError, OSError, ValueError, RuntimeError) as err:
         raise CheckpointError(f"corrupt or unreadable weights ({err.__class__.__name__})", weights_path) from None
-    if metadata.get("architecture", ARCHITECTURE) != ARCHITECTURE:
+    if metadata.get("architecture", ARCHITECTURE) != config.architecture:
         raise CheckpointError(f"weights of architecture {metadata.get('architecture')!r}, "
-                              f"expected {ARCHITECTURE!r}", weights_path)
+                              f"expected {config.architecture!r}", weights_path)
     missing = [k for k in _RANGE_KEYS if k not in tensors]
     if missing:
         raise CheckpointError(f"weights lack {', '.join(missing)}", weights_path)
     low, high = tensors.pop("latent_low"), tensors.pop("latent_high")
-    vae = FactorVAE(config.z_dim)
+    vae = FactorVAE(config.z_dim, architecture=config.architecture)
     try:
         vae.load_state_dict(tensors, strict=True)
     except RuntimeError:
         found = tensors.get("encoder.fc.3.weight")
         detail = (f"weights have z_dim {found.shape[0] // 2}, config.json says {config.z_dim}"
                   if found is not None and found.dim() == 2 and found.shape[0] != 2 * config.z_dim
-                  else "weights do not match the factorvae-conv64 architecture")
+                  else f"weights do not match the {config.architecture} architecture")
         raise CheckpointError(detail, weights_path) from None
     if low.shape != (config.z_dim,) or high.shape != (config.z_dim,):
         raise CheckpointError(f"latent range has shape {tuple(low.shape)}, expected ({config.z_dim},)",

@@ -1,8 +1,14 @@
 """The convolutional VAE of Kim & Mnih's 2D-shapes experiments, for 64x64 single-channel images.
 
 Encoder: four 4x4 stride-2 convolutions (32, 32, 64, 64 channels, ReLU) -> FC 128 (ReLU) -> FC 2*z
-(mean, log-variance). Decoder mirrors it: FC 128 -> FC 4*4*64 -> transposed 4x4 stride-2
-convolutions to 64, 32, 32 and finally 1 channel of Bernoulli logits.
+(mean, log-variance). Two decoders (``architecture``):
+
+- ``factorvae-conv64`` mirrors the encoder: FC 128 -> FC 4*4*64 -> transposed 4x4 stride-2
+  convolutions to 64, 32, 32 and finally 1 channel of Bernoulli logits (the paper's net);
+- ``broadcastN`` is the spatial broadcast decoder (Watters et al. 2019) with its convolutions at
+  N x N (``nar_solver.model.broadcast``), made for images of small objects.
+
+The architecture's name is stored with the weights, so a checkpoint of one is never loaded as the other.
 Two initialisations (``init``): "reference" is N(0, 0.02) weights with zero biases, as in the
 reference implementations; "default" keeps PyTorch's own layer initialisation and starts the
 encoder's log-variance output at -6 (posterior std 0.05). On our sparse images (one glyph on white)
@@ -14,8 +20,19 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-#: Name stored in config.json and model.safetensors so a checkpoint of another net is refused.
+from nar_solver.model.broadcast import SpatialBroadcastDecoder
+
+#: The paper's architecture, the default.
 ARCHITECTURE = "factorvae-conv64"
+#: Decoder of each architecture name, stored in config.json and model.safetensors so a checkpoint
+#: of another net is refused. broadcastN: the spatial broadcast decoder at N x N, its channels
+#: chosen to keep the cost within ~2-3x of the deconvolution decoder's (docs/training.md).
+ARCHITECTURES: dict[str, tuple[int, int] | None] = {
+    ARCHITECTURE: None,
+    "broadcast16": (16, 64),
+    "broadcast32": (32, 32),
+    "broadcast64": (64, 16),
+}
 INITS = ("default", "reference")
 #: Starting log-variance of q(z|x) under the "default" init: informative codes from step one.
 DEFAULT_LOGVAR_BIAS = -6.0
@@ -68,15 +85,19 @@ class Decoder(nn.Module):
 class FactorVAE(nn.Module):
     """Gaussian encoder q(z|x), Bernoulli decoder p(x|z); inputs are ink tensors (N,1,64,64) in [0,1]."""
 
-    def __init__(self, z_dim: int = 10, init: str = "default"):
+    def __init__(self, z_dim: int = 10, init: str = "default", architecture: str = ARCHITECTURE):
         super().__init__()
         if z_dim < 1:
             raise ValueError(f"z_dim must be >= 1, got {z_dim}")
         if init not in INITS:
             raise ValueError(f"init must be one of {INITS}, got {init!r}")
+        if architecture not in ARCHITECTURES:
+            raise ValueError(f"architecture must be one of {', '.join(ARCHITECTURES)}, got {architecture!r}")
         self.z_dim = z_dim
+        self.architecture = architecture
         self.encoder = Encoder(z_dim)
-        self.decoder = Decoder(z_dim)
+        broadcast = ARCHITECTURES[architecture]
+        self.decoder = Decoder(z_dim) if broadcast is None else SpatialBroadcastDecoder(z_dim, *broadcast)
         if init == "reference":
             init_weights(self)
         else:

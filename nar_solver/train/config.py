@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from nar_solver.errors import NarError
+from nar_solver.world.glyphs import SHAPES
 
-ARCHITECTURE = "factorvae-conv64"  # kept equal to nar_solver.model.vae.ARCHITECTURE (checked in tests)
+from nar_solver.model.vae import ARCHITECTURE, ARCHITECTURES
 BUILTIN_DATA = ("boards", "objects", "dsprites")
 TC_CHOICES = ("discriminator", "gaussian", "gaussian-prior", "none")
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -66,6 +67,7 @@ class TrainConfig:
     jitter: float | None = None     # max position jitter in px (None: 2 for objects, 0 for boards)
     jitter_fraction: float = 0.5    # fraction of objects jittered; the rest sit exactly on their cell
     variation: bool = False         # glyph variation (stroke, rotation, shear); puzzles have none
+    hold_out: str = ""              # shapes never drawn in training, comma-separated (objects, boards)
     min_objects: int = 1            # boards: objects per board, uniform in [min, max]
     max_objects: int = 3
     latent_sample: int = 2048       # images encoded at save time for the latent range (latent_low/high)
@@ -128,6 +130,14 @@ class TrainConfig:
         return self.replace(**changes) if changes else self
 
     @property
+    def held_out_shapes(self) -> tuple[str, ...]:
+        return tuple(s.strip() for s in self.hold_out.split(",") if s.strip())
+
+    @property
+    def training_shapes(self) -> tuple[str, ...]:
+        return tuple(s for s in SHAPES if s not in self.held_out_shapes)
+
+    @property
     def is_builtin_data(self) -> bool:
         return self.data in BUILTIN_DATA
 
@@ -135,8 +145,8 @@ class TrainConfig:
         def bad(message: str) -> NarError:
             return NarError(message, source) if source != "options" else NarError(message)
 
-        if self.architecture != ARCHITECTURE:
-            raise bad(f"architecture {self.architecture!r} is not {ARCHITECTURE!r}")
+        if self.architecture not in ARCHITECTURES:
+            raise bad(f"architecture must be one of {', '.join(ARCHITECTURES)}, got {self.architecture!r}")
         if self.tc not in TC_CHOICES:
             raise bad(f"tc must be one of {', '.join(TC_CHOICES)}, got {self.tc!r}")
         if self.init not in INITS:
@@ -163,6 +173,9 @@ class TrainConfig:
             raise bad(f"jitter must be between 0 and 10 px, got {self.jitter}")
         if not 0.0 <= self.jitter_fraction <= 1.0:
             raise bad(f"jitter_fraction must be in [0, 1], got {self.jitter_fraction}")
+        unknown = [s for s in self.held_out_shapes if s not in SHAPES]
+        if unknown or len(self.held_out_shapes) >= len(SHAPES):
+            raise bad(f"hold_out must name some but not all of the shapes {', '.join(SHAPES)}, got {self.hold_out!r}")
         if not 1 <= self.min_objects <= self.max_objects <= 9:
             raise bad(f"need 1 <= min_objects <= max_objects <= 9, got {self.min_objects}..{self.max_objects}")
         if self.tc.startswith("gaussian") and self.batch_size <= self.z_dim + 1:

@@ -71,7 +71,7 @@ class FactorVAETrainer:
         # identical initial weights on every rank (DDP also broadcasts rank 0's)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(derived_seed(config.seed, 0x1A17))
-            self.vae = FactorVAE(config.z_dim, init=config.init)
+            self.vae = FactorVAE(config.z_dim, init=config.init, architecture=config.architecture)
             self.disc = (Discriminator(config.z_dim, config.d_width, config.d_hidden_layers)
                          if config.tc == "discriminator" else None)
         self.memory_format = torch.channels_last if config.channels_last else torch.contiguous_format

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -111,9 +111,12 @@ def render_board(
     board: Board,
     variation: GlyphVariation | None = None,
     rng: np.random.Generator | None = None,
+    tiles: Mapping[str, np.ndarray] | None = None,
 ) -> np.ndarray:
     """The board's 64x64 uint8 grey image: white background, each glyph tile pasted opaque.
 
+    ``tiles`` (shape -> 20x20 tile) draws the board in a given glyph style; otherwise each tile is
+    the canonical one, or a fresh varied one when ``variation`` is given.
     Raises ValueError for a board with two objects in one cell (it has no faithful image).
     """
     if not board.has_distinct_cells:
@@ -121,7 +124,7 @@ def render_board(
     image = np.full((IMAGE_SIZE, IMAGE_SIZE), WHITE, dtype=np.uint8)
     for obj in board.objects:
         r, c = tile_origin(obj.x, obj.y)
-        image[r:r + TILE, c:c + TILE] = glyph_tile(obj.shape, variation, rng)
+        image[r:r + TILE, c:c + TILE] = tiles[obj.shape] if tiles is not None else glyph_tile(obj.shape, variation, rng)
     return image
 
 

@@ -16,6 +16,7 @@ heuristics score chance.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
@@ -23,7 +24,7 @@ import numpy as np
 
 from nar_solver.errors import NarError
 from nar_solver.world.board import Board, random_board, render_board
-from nar_solver.world.glyphs import SHAPES
+from nar_solver.world.glyphs import SHAPES, GlyphVariation, glyph_tile
 from nar_solver.world.program import FAMILIES, count_outs, emitted_boards, primitive_count, sample_program
 
 N_OPTIONS = 4
@@ -237,8 +238,27 @@ def puzzle_rng(seed: int, index: int) -> np.random.Generator:
 def generate_puzzles(
     seed: int, count: int, family: str, *, n_examples: int = N_EXAMPLES,
     objects: tuple[int, int] = (1, 3), length: int | None = None, start: int = 0,
+    shapes: Sequence[str] = SHAPES,
 ) -> Iterator[Puzzle]:
     """``count`` reproducible puzzles with ids ``"0000"``, ``"0001"``, ... (from ``start``)."""
     for index in range(start, start + count):
         yield generate_puzzle(puzzle_rng(seed, index), family, n_examples=n_examples, objects=objects,
-                              length=length, puzzle_id=f"{index:04d}")
+                              length=length, puzzle_id=f"{index:04d}", shapes=shapes)
+
+
+def restyle(puzzle: Puzzle, rng: np.random.Generator, variation: GlyphVariation | None = None) -> Puzzle:
+    """The same puzzle drawn in another glyph style: every shape redrawn once (stroke width, small
+    rotation, scale, shear; ``GlyphVariation``) and that drawing used throughout the puzzle, as a
+    data set drawn by other hands would be. Needs the puzzle's boards (generated puzzles keep them)."""
+    if puzzle.query_board is None or any(e.input_board is None for e in puzzle.examples):
+        raise ValueError("restyle needs the puzzle's boards; only generated puzzles keep them")
+    spec = variation if variation is not None else GlyphVariation()
+    tiles = {shape: glyph_tile(shape, spec, rng) for shape in SHAPES}
+
+    def draw(boards: Sequence[Board]) -> np.ndarray:
+        return np.stack([render_board(b, tiles=tiles) for b in boards])
+
+    examples = [dataclasses.replace(e, input=draw([e.input_board])[0], options=draw(e.option_boards))
+                for e in puzzle.examples]
+    return dataclasses.replace(puzzle, examples=examples, query=draw([puzzle.query_board])[0],
+                               query_options=draw(puzzle.query_option_boards))
