@@ -113,34 +113,57 @@ def reconstruction_grid(inputs: np.ndarray, reconstructions: np.ndarray, path: s
 
 def traversal_grid(image: np.ndarray, reconstruction: np.ndarray, sweeps: np.ndarray, values: Sequence[float],
                    dims: Sequence[int], path: str | Path, row_notes: Sequence[str] | None = None,
-                   title: str = "", mode: str = "offset") -> Path:
+                   title: str = "", mode: str = "offset", kl: Sequence[float] | None = None,
+                   factors: dict[int, str] | None = None) -> Path:
     """Latent traversals: one row per dimension, one column per swept value.
 
-    ``sweeps`` is uint8 (len(dims), len(values), 64, 64). The two left columns show the input and its
-    unperturbed reconstruction (framed in red); in offset mode the column of offset 0, which
-    decodes the unperturbed code, is framed too.
+    ``sweeps`` is uint8 (len(dims), len(values), 64, 64). The left column shows the input. The
+    unperturbed reconstruction is drawn once and framed in red: in offset mode it is the column of
+    offset 0 when the sweep has one, else (and in absolute mode) a "recon" column of its own.
+    With ``kl`` (per latent dimension, indexed by dimension) rows are sorted by KL, largest first,
+    and dimensions below :data:`nar_solver.model.traversal.DEAD_KL` are greyed and marked dead;
+    ``factors`` ({dimension: name}, from a probe or metrics report) labels the rows it knows.
     """
-    dims, values = list(dims), [float(v) for v in values]
-    rows, cols = len(dims), len(values) + 2
-    grid = np.full((rows, cols, 64, 64), 255, dtype=np.uint8)
-    grid[:, 0], grid[:, 1], grid[:, 2:] = image, reconstruction, sweeps
-    plt = _pyplot()
-    picture = _tile_grid(grid)
-    fig, ax = plt.subplots(figsize=(cols * 0.75 + 1.2, rows * 0.75 + 0.8))
-    ax.imshow(picture, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
-    marked = [1] + ([2 + i for i, v in enumerate(values) if abs(v) < 1e-9] if mode == "offset" else [])
     from matplotlib.patches import Rectangle
 
-    for c in marked:
-        ax.add_patch(Rectangle((1 + 66 * c, 1), 65, 66 * rows, fill=False, edgecolor="red", lw=1.2))
+    from nar_solver.model.traversal import row_label, row_order, traversal_columns
+
+    dims, values = list(dims), [float(v) for v in values]
+    notes = list(row_notes) if row_notes is not None else [""] * len(dims)
+    order = row_order(dims, kl)
+    headings, recon_column = traversal_columns(values, mode)
+    lead = len(headings) - len(values)          # input, and "recon" when no offset-0 column shows it
+    rows, cols = len(dims), len(headings)
+    grid = np.full((rows, cols, 64, 64), 255, dtype=np.uint8)
+    dead = []
+    for r, i in enumerate(order):
+        grid[r, 0] = image
+        if lead == 2:
+            grid[r, 1] = reconstruction
+        grid[r, lead:] = sweeps[i]
+        is_dead = kl is not None and row_label(dims[i], kl, factors)[1]
+        dead.append(is_dead)
+        if is_dead:  # grey out what a dead dimension decodes: it carries nothing
+            grid[r, lead:] = (0.35 * grid[r, lead:] + 0.65 * 200).astype(np.uint8)
+    plt = _pyplot()
+    picture = _tile_grid(grid)
+    fig, ax = plt.subplots(figsize=(cols * 0.75 + 1.8, rows * 0.75 + 0.8))
+    ax.imshow(picture, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+    ax.add_patch(Rectangle((1 + 66 * recon_column, 1), 65, 66 * rows, fill=False, edgecolor="red", lw=1.2))
     ax.set_xticks([2 + 66 * c + 32 for c in range(cols)])
-    sign = "+" if mode == "offset" else ""
-    ax.set_xticklabels(["input", "recon"] + [f"{sign}{v:g}" if v > 0 else f"{v:g}" for v in values],
-                       fontsize=7, rotation=0)
+    ax.set_xticklabels(headings, fontsize=7, rotation=0)
     ax.set_yticks([2 + 66 * r + 32 for r in range(rows)])
-    notes = list(row_notes) if row_notes is not None else [""] * rows
-    ax.set_yticklabels([f"z{d}{(' ' + n) if n else ''}" for d, n in zip(dims, notes)], fontsize=7)
-    ax.set_xlabel("offset added to the code" if mode == "offset" else "value of the dimension", fontsize=8)
+    labels = []
+    for i in order:
+        label = row_label(dims[i], kl, factors)[0]
+        labels.append(label + (f" {notes[i]}" if notes[i] else ""))
+    ax.set_yticklabels(labels, fontsize=7)
+    for tick, is_dead in zip(ax.get_yticklabels(), dead):
+        if is_dead:
+            tick.set_color("#999999")
+    sorted_note = ", rows by KL" if kl is not None else ""
+    ax.set_xlabel(("offset added to the code" if mode == "offset" else "value of the dimension") + sorted_note,
+                  fontsize=8)
     if title:
         ax.set_title(title, fontsize=9)
     return _save(fig, path)

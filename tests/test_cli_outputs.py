@@ -72,3 +72,30 @@ def test_tune_writes_its_json_before_drawing(tmp_path):
                     "--plot", tmp_path / "t.unknownformat", "--json-out", tmp_path / "t.json")
     assert result.exit_code == 2 and "cannot write a figure of this type" in result.stderr
     assert len(json.loads((tmp_path / "t.json").read_text())["points"]) == 1
+
+
+def _snapshot(folder):
+    return sorted((p.relative_to(folder), p.stat().st_mtime_ns) for p in folder.rglob("*"))
+
+
+def test_plot_metrics_and_tune_write_under_runs_by_default(tmp_path, monkeypatch):
+    """Never into the model folder (the shipped ones are committed) nor loose in the current folder:
+    runs/<command>-<name>/, and each command says where."""
+    before = _snapshot(OBJECTS)
+    write_puzzle_folders(generate_puzzles(13, 2, "shift1"), tmp_path / "gen")
+    monkeypatch.chdir(tmp_path)
+    plot = invoke("plot", OBJECTS)
+    assert plot.exit_code == 0, plot.output
+    for name in ("losses.png", "reconstructions.png", "traversal.png"):
+        assert f"wrote runs/plot-objects/{name}" in plot.stdout
+        assert (tmp_path / "runs" / "plot-objects" / name).stat().st_size > 1000
+    metrics = invoke("metrics", OBJECTS, "--fast", "--device", "cpu")
+    assert metrics.exit_code == 0, metrics.output
+    assert (tmp_path / "runs" / "metrics-objects" / "metrics-objects-fast.json").is_file()
+    assert "runs/metrics-objects/metrics-objects-fast.json" in metrics.stdout.replace("\n", "")
+    tune = invoke("tune", "gen", "--population", "4", "--generations", "0", "--repeats", "1")
+    assert tune.exit_code == 0, tune.output
+    assert "results: runs/tune-gen/tune.json" in tune.stdout and "plot: runs/tune-gen/tune.png" in tune.stdout
+    assert (tmp_path / "runs" / "tune-gen" / "tune.png").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gen", "runs"]
+    assert _snapshot(OBJECTS) == before

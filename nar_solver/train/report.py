@@ -10,6 +10,7 @@ import torch
 from nar_solver.errors import NarError
 from nar_solver.figures import plot_losses, reconstruction_grid, traversal_grid
 from nar_solver.model.images import ink_to_grey, to_ink
+from nar_solver.model.dimension_names import dimension_factors
 from nar_solver.model.losses import kl_per_dim
 from nar_solver.model.traversal import sweep_values, traverse
 from nar_solver.model.vae import FactorVAE
@@ -21,37 +22,59 @@ RECON_IMAGES = 16
 
 @torch.no_grad()
 def write_figures(run_dir: str | Path, vae: FactorVAE, sample: np.ndarray, rows: list[dict[str, Any]],
-                  device: torch.device | str = "cpu") -> list[Path]:
-    """Loss curves, a reconstruction grid of ``sample`` and a traversal of its first image."""
+                  device: torch.device | str = "cpu", out: str | Path | None = None) -> list[Path]:
+    """Loss curves, a reconstruction grid of ``sample`` and a traversal of its first image (rows
+    sorted by KL, dead dimensions marked, factor names from the run's probe.json when present),
+    into ``out`` (default: the run's figures/ folder)."""
     run = RunFolder(run_dir)
+    out = run.figures if out is None else Path(out)
     title = run.path.name
-    written = [plot_losses(rows, run.figures / "losses.png", title=title)] if rows else []
+    written = [plot_losses(rows, out / "losses.png", title=title)] if rows else []
     was_training = vae.training
     vae.eval()
     images = sample[:RECON_IMAGES]
     mu, logvar = vae.encode(to_ink(images, device).contiguous(memory_format=torch.channels_last))
     recon = ink_to_grey(torch.sigmoid(vae.decode(mu).float()))
-    written.append(reconstruction_grid(images, recon, run.figures / "reconstructions.png",
+    written.append(reconstruction_grid(images, recon, out / "reconstructions.png",
                                        title=f"{title}: inputs over reconstructions (posterior means)"))
     kl = kl_per_dim(*vae.encode(to_ink(sample[:512], device))).cpu().numpy()
     values = sweep_values(-3.0, 3.0, 11)
     image_recon, sweeps, _ = traverse(vae, images[0], values)
     written.append(traversal_grid(images[0], image_recon, sweeps, values, range(vae.z_dim),
-                                  run.figures / "traversal.png", row_notes=[f"KL {v:.2f}" for v in kl],
+                                  out / "traversal.png", kl=kl, factors=dimension_factors(run.path),
                                   title=f"{title}: traversals (KL per dim over 512 training images)"))
     vae.train(was_training)
     return written
 
 
-def plot_run(run_dir: str | Path, device: str = "cpu") -> list[Path]:
-    """Redraw every figure of a run folder from its files (the training data is re-drawn from config)."""
+@torch.no_grad()
+def training_kl(loaded, device: torch.device | str = "cpu", images: int = 512) -> np.ndarray | None:
+    """Mean KL to the prior per latent dimension over ``images`` training images of a loaded run
+    (re-drawn from its config); None when its training data cannot be drawn here (a puzzle folder
+    that moved)."""
+    from nar_solver.data import BatchStream, make_source
+
+    try:
+        sample = BatchStream(make_source(loaded.config), loaded.config.seed).sample(images)
+    except NarError:
+        return None
+    was_training = loaded.vae.training
+    loaded.vae.eval()
+    kl = kl_per_dim(*loaded.vae.encode(to_ink(sample, device))).cpu().numpy()
+    loaded.vae.train(was_training)
+    return kl
+
+
+def plot_run(run_dir: str | Path, device: str = "cpu", out: str | Path | None = None) -> list[Path]:
+    """Redraw every figure of a run folder from its files (the training data is re-drawn from
+    config) into ``out`` (default: the run's figures/ folder)."""
     from nar_solver.data import BatchStream, make_source
     from nar_solver.model.checkpoint import load_model
 
     loaded = load_model(run_dir, device)
     stream = BatchStream(make_source(loaded.config), loaded.config.seed)
     rows = RunFolder(run_dir).read_losses()
-    return write_figures(run_dir, loaded.vae, stream.sample(512), rows, device)
+    return write_figures(run_dir, loaded.vae, stream.sample(512), rows, device, out)
 
 
 def summarise(run_dir: str | Path) -> dict[str, Any]:
