@@ -45,11 +45,15 @@ from nar_solver.errors import NarError
 @click.option("--min-objects", type=int, default=None, help="Boards: fewest objects (default 1).")
 @click.option("--max-objects", type=int, default=None, help="Boards: most objects (default 3).")
 @click.option("--latent-sample", type=int, default=None, help="Images encoded for latent_low/high (default 2048).")
-@click.option("--progress/--no-progress", default=True, help="Show the progress bar.")
-@click.option("--figures/--no-figures", default=True, help="Draw the figures when training ends.")
+@click.option("--progress/--no-progress", default=True, show_default=True, help="Show the progress bar.")
+@click.option("--figures/--no-figures", default=True, show_default=True, help="Draw the figures when training ends.")
+@click.option("--tensorboard", is_flag=True,
+              help="Also write TensorBoard events to RUN/tensorboard/: losses at every --log-every, "
+                   "reconstructions and traversals at every checkpoint (needs the optional extra: "
+                   "pip install 'nar-solver[tensorboard]').")
 def command(preset, data, out, resume, steps, z_dim, architecture, hold_out, tc, gamma, beta, kl_warmup, tc_warmup, batch_size, init, lr, lr_d, seed, device, precision,
             compile_, threads, save_every, log_every, jitter, jitter_fraction, variation, min_objects, max_objects,
-            latent_sample, progress, figures):
+            latent_sample, progress, figures, tensorboard):
     """Train a Factor-VAE on NAR images; write checkpoints, losses and figures into the run folder."""
     from nar_solver.train import TrainConfig, train
     from nar_solver.train.loop import DistContext
@@ -71,10 +75,10 @@ def command(preset, data, out, resume, steps, z_dim, architecture, hold_out, tc,
         if stored is not None:
             given = {k: v for k, v in options.items() if v is not None}
             config = stored.replace(**given) if given else None
-        run = train(config, resume, resume=True, progress=progress, figures=figures)
+        run = train(config, resume, resume=True, progress=progress, figures=figures, tensorboard=tensorboard)
     else:
         config = TrainConfig.from_preset(preset, **options)
-        run = train(config, out, resume=False, progress=progress, figures=figures)
+        run = train(config, out, resume=False, progress=progress, figures=figures, tensorboard=tensorboard)
     if DistContext.from_env().is_main:
         print_summary(run)
 
@@ -83,7 +87,7 @@ def print_summary(run: Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from nar_solver.train.report import summarise
+    from nar_solver.train.report import MEAN_IMAGE_SPREAD, summarise
 
     s = summarise(run)
     table = Table(title=f"training run {s['run']}", show_header=False, title_justify="left")
@@ -105,4 +109,11 @@ def print_summary(run: Path) -> None:
             parts += [f"D loss {last['d_loss']:.4f}", f"D acc {last['d_acc']:.3f}"]
         table.add_row(f"last window (step {last['step']})", ", ".join(parts))
     table.add_row("files", ", ".join(s["files"]))
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    spread = s.get("recon_spread")
+    if spread is not None and spread < MEAN_IMAGE_SPREAD:
+        console.print(f"[yellow]warning:[/] the reconstructions are still close to the mean image (they vary "
+                      f"{spread:.2f} as much as the inputs): the mean-image plateau of docs/training.md; "
+                      f"train longer with --resume {s['run']} --steps N, or see --tc-warmup there",
+                      soft_wrap=True)

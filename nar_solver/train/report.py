@@ -18,6 +18,39 @@ from nar_solver.train.runlog import RunFolder
 
 FIGURE_FILES = ("losses.png", "reconstructions.png", "traversal.png")
 RECON_IMAGES = 16
+#: Reconstructions whose spread across images is below this share of the inputs' spread are still
+#: (nearly) the mean image: the plateau that docs/training.md describes.
+MEAN_IMAGE_SPREAD = 0.1
+#: Images the summary reconstructs for that check.
+SPREAD_IMAGES = 64
+
+
+def reconstruction_spread(inputs: np.ndarray, reconstructions: np.ndarray) -> float:
+    """How much the reconstructions differ from image to image, as a share of how much the inputs
+    do: the per-pixel variance across images, summed over pixels, of the reconstructions over that
+    of the inputs (uint8 grey (N, 64, 64) both). 1 for a perfect model, 0 when every reconstruction
+    is the same image (the mean image of the plateau)."""
+    x = 1.0 - np.asarray(inputs, dtype=np.float64) / 255.0
+    r = 1.0 - np.asarray(reconstructions, dtype=np.float64) / 255.0
+    spread_in = x.var(axis=0).sum()
+    return float(r.var(axis=0).sum() / spread_in) if spread_in > 0 else 1.0
+
+
+@torch.no_grad()
+def run_reconstruction_spread(run_dir: str | Path, device: torch.device | str = "cpu",
+                              images: int = SPREAD_IMAGES) -> float | None:
+    """:func:`reconstruction_spread` of a run folder's saved model on its training images (re-drawn
+    from config.json); None when the model or its data cannot be loaded here."""
+    from nar_solver.data import BatchStream, make_source
+    from nar_solver.model.checkpoint import load_model
+
+    try:
+        loaded = load_model(run_dir, device)
+        sample = BatchStream(make_source(loaded.config), loaded.config.seed).sample(images)
+    except NarError:
+        return None
+    mu, _ = loaded.vae.encode(to_ink(sample, device))
+    return reconstruction_spread(sample, ink_to_grey(torch.sigmoid(loaded.vae.decode(mu).float())))
 
 
 @torch.no_grad()
@@ -102,6 +135,8 @@ def summarise(run_dir: str | Path) -> dict[str, Any]:
             summary["images_per_s"] = per_image / per_step
             summary["data_share"] = timing["data_s"] / max(timing["data_s"] + timing["step_s"], 1e-12)
             summary["threads"] = int(timing.get("threads", 0))
+    if run.weights.is_file():
+        summary["recon_spread"] = run_reconstruction_spread(run.path)
     summary["files"] = sorted(p.relative_to(run.path).as_posix() for p in run.path.rglob("*") if p.is_file()
                               and not p.name.startswith("."))
     return summary
