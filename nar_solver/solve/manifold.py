@@ -57,10 +57,26 @@ POSITION_STEP = float(TILE * (GRID - 1))
 MAX_BATCH = 4096
 
 
+#: The shipped model folder of each manifold kind, under :func:`shipped_models`.
+SHIPPED = {"objects": "objects", "objects-xy": "objects", "board": "boards"}
+
+
+def shipped_models() -> Path:
+    """The folder that holds the shipped models, wherever nar-solver is installed: the package
+    data folder ``nar_solver/checkpoints`` of a wheel or a ``pip install .`` (setup.py maps the
+    repository's ``checkpoints/`` there), else the ``checkpoints/`` of the source checkout that an
+    editable install or ``python -m nar_solver`` from the repository runs from."""
+    package = Path(nar_solver.__file__).resolve().parent
+    installed, checkout = package / "checkpoints", package.parent / "checkpoints"
+    for folder in (installed, checkout):
+        if any((folder / name / "config.json").is_file() for name in set(SHIPPED.values())):
+            return folder
+    return installed
+
+
 def default_checkpoint(kind: str) -> Path:
-    """Where the shipped model of ``kind`` lives: ``checkpoints/<kind>s`` beside the package."""
-    folder = {"objects": "objects", "objects-xy": "objects", "board": "boards"}[kind]
-    return Path(nar_solver.__file__).resolve().parent.parent / "checkpoints" / folder
+    """Where the shipped model of ``kind`` lives: ``<shipped_models()>/objects`` or ``/boards``."""
+    return shipped_models() / SHIPPED[kind]
 
 
 def active_dimensions(low: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
