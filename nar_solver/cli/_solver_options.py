@@ -25,7 +25,7 @@ def model_options(func: Callable) -> Callable:
         click.option("--manifold", type=click.Choice(KINDS), default=DEFAULT_KIND, show_default=True,
                      help="objects-xy: per object, its grid position plus the object VAE's code of its "
                           "shape; objects: per object, the object VAE's code alone (position too); "
-                          "board: one code per whole board (the seed study's design, board VAE)."),
+                          "board: one code per whole board (board VAE). See docs/solver.md."),
         click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or auto."),
         click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
                      help="Seeds python random, numpy and torch for every puzzle."),

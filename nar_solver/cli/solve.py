@@ -24,7 +24,7 @@ from nar_solver.world.formats import load_puzzles
 @ga_options
 @click.option("--index", type=click.IntRange(min=0), default=None,
               help="Which puzzle to solve when PUZZLE holds several (a folder of puzzles, a few-shot-nar "
-                   "set), counting from 0.")
+                   "set), counting from 0  [default: the only puzzle in PUZZLE]")
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object instead of the table: answer, scores, confidence, the rule in "
                    "words, margins, GA logbook, seed, checkpoint, version (schema in docs/solver.md).")

@@ -8,43 +8,78 @@ import click
 from nar_solver.errors import NarError
 
 
+def default_text(field: str) -> str:
+    """What a training option defaults to: the TrainConfig default, resolved for the data where it
+    depends on it, and each preset's value where that differs (read when --help is shown)."""
+    from nar_solver.train.config import PRESETS, TrainConfig
+
+    base = TrainConfig()
+    if field == "jitter":
+        value = "2 for objects, 0 for boards"
+    else:
+        value = getattr(base, field)
+        value = "off" if value is False else "on" if value is True else ("none" if value == "" else value)
+    def plain(v):
+        return f"{v:g}" if isinstance(v, float) else str(v)
+
+    presets = []
+    for name, preset in PRESETS.items():
+        if field not in preset:
+            continue
+        usual = TrainConfig(data=preset.get("data", base.data)).resolve() if field == "jitter" else base
+        if preset[field] != getattr(usual, field):
+            presets.append(f"--preset {name}: {plain(preset[field])}")
+    return plain(value) + (f"; {', '.join(presets)}" if presets else "")
+
+
+class ConfigOption(click.Option):
+    """An option of a TrainConfig field: None means "not given", and --help states the real default."""
+
+    def get_help_record(self, ctx):
+        record = super().get_help_record(ctx)
+        if record is None:
+            return None
+        field = "compile" if self.name == "compile_" else self.name
+        return record[0], f"{record[1]}  [default: {default_text(field)}]"
+
+
 @click.command("train")
 @click.option("--preset", default=None, help="Settings of a shipped model: objects | boards. Options override it.")
-@click.option("--data", default=None, help="boards (default) | objects | dsprites | a puzzle folder (all its PNGs).")
+@click.option("--data", cls=ConfigOption, default=None, help="boards | objects | dsprites | a puzzle folder (all its PNGs).")
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None, help="New run folder.")
 @click.option("--resume", "resume", type=click.Path(path_type=Path), default=None,
               help="Continue the run in this folder exactly (--steps may raise the total).")
-@click.option("--steps", type=int, default=None, help="Total training steps.")
-@click.option("--z-dim", type=int, default=None, help="Latent dimensions (default 10).")
-@click.option("--architecture", default=None,
-              help="factorvae-conv64 (default: the paper's deconvolution decoder) | broadcast16 | broadcast32 | "
+@click.option("--steps", cls=ConfigOption, type=int, default=None, help="Total training steps.")
+@click.option("--z-dim", cls=ConfigOption, type=int, default=None, help="Latent dimensions.")
+@click.option("--architecture", cls=ConfigOption, default=None,
+              help="factorvae-conv64 (the paper's deconvolution decoder) | broadcast16 | broadcast32 | "
                    "broadcast64 (spatial broadcast decoder at that grid, docs/training.md).")
-@click.option("--hold-out", "hold_out", default=None,
+@click.option("--hold-out", "hold_out", cls=ConfigOption, default=None,
               help="Shapes never drawn in training, comma-separated (e.g. k,u,psi,w), to test unseen shapes.")
-@click.option("--tc", default=None, help="Total-correlation penalty: discriminator | gaussian | gaussian-prior | none.")
-@click.option("--gamma", type=float, default=None, help="TC weight (0 = plain VAE).")
-@click.option("--beta", type=float, default=None, help="KL weight (beta-VAE when != 1).")
-@click.option("--kl-warmup", type=int, default=None,
-              help="Steps over which the KL weight rises from 0 to beta (default 0 = off).")
-@click.option("--tc-warmup", type=int, default=None,
-              help="Steps over which the TC weight rises from 0 to gamma (default 0 = off).")
-@click.option("--batch-size", type=int, default=None, help="Images per batch (default 64; D sees a second batch).")
-@click.option("--init", default=None, help="default (PyTorch init, log-variance bias -6) | reference (N(0, 0.02)).")
-@click.option("--lr", type=float, default=None, help="VAE learning rate.")
-@click.option("--lr-d", type=float, default=None, help="Discriminator learning rate.")
-@click.option("--seed", type=int, default=None, help="Seed of every random source (default 0).")
-@click.option("--device", default=None, help="auto | cpu | cuda (auto = CUDA when available).")
-@click.option("--precision", default=None, help="auto | fp32 | bf16 (auto: bf16 autocast on CUDA and on CPUs with native bf16).")
-@click.option("--compile/--no-compile", "compile_", default=None, help="torch.compile the networks (slow start).")
-@click.option("--threads", type=int, default=None, help="CPU threads (0 = every core not busy with other work at start).")
-@click.option("--save-every", type=int, default=None, help="Checkpoint every N steps (default 1000).")
-@click.option("--log-every", type=int, default=None, help="One losses.jsonl row per N steps (default 10).")
-@click.option("--jitter", type=float, default=None, help="Max position jitter in px (objects default 2, boards 0).")
-@click.option("--jitter-fraction", type=float, default=None, help="Fraction of objects jittered (default 0.5).")
-@click.option("--variation/--no-variation", default=None, help="Glyph variation (default off: puzzles have none).")
-@click.option("--min-objects", type=int, default=None, help="Boards: fewest objects (default 1).")
-@click.option("--max-objects", type=int, default=None, help="Boards: most objects (default 3).")
-@click.option("--latent-sample", type=int, default=None, help="Images encoded for latent_low/high (default 2048).")
+@click.option("--tc", cls=ConfigOption, default=None, help="Total-correlation penalty: discriminator | gaussian | gaussian-prior | none.")
+@click.option("--gamma", cls=ConfigOption, type=float, default=None, help="TC weight (0 = plain VAE).")
+@click.option("--beta", cls=ConfigOption, type=float, default=None, help="KL weight (beta-VAE when != 1).")
+@click.option("--kl-warmup", cls=ConfigOption, type=int, default=None,
+              help="Steps over which the KL weight rises from 0 to beta (0 = off).")
+@click.option("--tc-warmup", cls=ConfigOption, type=int, default=None,
+              help="Steps over which the TC weight rises from 0 to gamma (0 = off).")
+@click.option("--batch-size", cls=ConfigOption, type=int, default=None, help="Images per batch (the discriminator sees a second batch).")
+@click.option("--init", cls=ConfigOption, default=None, help="default (PyTorch init, log-variance bias -6) | reference (N(0, 0.02)).")
+@click.option("--lr", cls=ConfigOption, type=float, default=None, help="VAE learning rate.")
+@click.option("--lr-d", cls=ConfigOption, type=float, default=None, help="Discriminator learning rate.")
+@click.option("--seed", cls=ConfigOption, type=int, default=None, help="Seed of every random source.")
+@click.option("--device", cls=ConfigOption, default=None, help="auto | cpu | cuda (auto = CUDA when available).")
+@click.option("--precision", cls=ConfigOption, default=None, help="auto | fp32 | bf16 (auto: bf16 autocast on CUDA and on CPUs with native bf16).")
+@click.option("--compile/--no-compile", "compile_", cls=ConfigOption, default=None, help="torch.compile the networks (slow start).")
+@click.option("--threads", cls=ConfigOption, type=int, default=None, help="CPU threads (0 = every core not busy with other work at start).")
+@click.option("--save-every", cls=ConfigOption, type=int, default=None, help="Checkpoint every N steps.")
+@click.option("--log-every", cls=ConfigOption, type=int, default=None, help="Append one losses.jsonl row (window means) every N steps.")
+@click.option("--jitter", cls=ConfigOption, type=float, default=None, help="Max position jitter in px.")
+@click.option("--jitter-fraction", cls=ConfigOption, type=float, default=None, help="Fraction of objects jittered.")
+@click.option("--variation/--no-variation", cls=ConfigOption, default=None, help="Glyph variation (stroke, rotation, shear; puzzles have none).")
+@click.option("--min-objects", cls=ConfigOption, type=int, default=None, help="Boards: fewest objects.")
+@click.option("--max-objects", cls=ConfigOption, type=int, default=None, help="Boards: most objects.")
+@click.option("--latent-sample", cls=ConfigOption, type=int, default=None, help="Images encoded for latent_low/high.")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show the progress bar.")
 @click.option("--figures/--no-figures", default=True, show_default=True, help="Draw the figures when training ends.")
 @click.option("--tensorboard", is_flag=True,
@@ -54,7 +89,8 @@ from nar_solver.errors import NarError
 def command(preset, data, out, resume, steps, z_dim, architecture, hold_out, tc, gamma, beta, kl_warmup, tc_warmup, batch_size, init, lr, lr_d, seed, device, precision,
             compile_, threads, save_every, log_every, jitter, jitter_fraction, variation, min_objects, max_objects,
             latent_sample, progress, figures, tensorboard):
-    """Train a Factor-VAE on NAR images; write checkpoints, losses and figures into the run folder."""
+    """Train a Factor-VAE on NAR images; write checkpoints, losses and figures into the run folder
+    (layout, presets, resume and the mean-image plateau: docs/training.md)."""
     from nar_solver.train import TrainConfig, train
     from nar_solver.train.loop import DistContext
 

@@ -47,7 +47,7 @@ def command(run, image, start, stop, steps, dims, mode, out, gif, device):
     its KL over training images (dead dimensions greyed), labelled with the factor it carries when
     RUN holds a probe.json; one column per value, the unperturbed reconstruction framed.
 
-    The reference study's sweep is --from -0.5 --to 0.5 --steps 11 (offsets of 0.1); docs/training.md.
+    A fine sweep: --from -0.5 --to 0.5 --steps 11 (offsets of 0.1); docs/training.md.
     """
     from nar_solver.animation import traversal_gif
     from nar_solver.cli._outputs import default_folder

@@ -27,7 +27,7 @@ from nar_solver.solve.solver import GASolver
 @click.option("--generations", "generation_list", default="10,25,50", show_default=True,
               help="Comma-separated generation counts.")
 @model_options
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N puzzles.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N puzzles  [default: all]")
 @click.option("--tolerance", type=click.FloatRange(0, 1), default=0.01, show_default=True,
               help="Recommend the fastest Pareto pair within this accuracy of the best.")
 @click.option("--repeats", type=click.IntRange(min=1), default=3, show_default=True,

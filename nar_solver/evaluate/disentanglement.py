@@ -42,7 +42,7 @@ class DisentanglementSettings:
 
     @classmethod
     def full(cls) -> "DisentanglementSettings":
-        """FACTORVAE.md's protocol: 10,000 + 5,000 votes of 64 images, 10,000-sample MIG, DCI on
+        """The reference protocol (docs/metrics.md): 10,000 + 5,000 votes of 64 images, 10,000-sample MIG, DCI on
         10,000 / 5,000 with 100 trees (about a million images encoded in all)."""
         return cls()
 

@@ -1,6 +1,6 @@
 """Disentanglement metrics against ground-truth factors: FactorVAE score, MIG and DCI.
 
-Each follows /work/shared/docs/FACTORVAE.md (Kim & Mnih 2018; Chen et al. 2018; Eastwood &
+Each follows the published definitions, as docs/metrics.md spells them out (Kim & Mnih 2018; Chen et al. 2018; Eastwood &
 Williams 2018, with the sample sizes of the large reference study by Locatello et al. 2019):
 
 - FactorVAE score: prune collapsed code dimensions (std of the mean below 0.05 over a random

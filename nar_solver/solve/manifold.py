@@ -8,7 +8,7 @@ Three kinds:
 - ``objects-xy`` (default): every object as its position (from perception, in grid units) plus the object
   model's code of the object moved to the centre cell. The VAE then only has to carry shape; a
   shift is an exact additive step on the two position coordinates, clipped at the grid's edge.
-- ``board``: the seed study's design, one code per whole board (its board-level VAE).
+- ``board``: the whole-board design, one code per whole board (its board-level VAE).
 
 Codes are handled in *normalised* coordinates: each usable ("active") latent dimension is mapped
 to [0, 1], 0 and 1 being the range the encoder produces on training data (``latent_low`` /

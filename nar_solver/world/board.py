@@ -1,6 +1,6 @@
 """Boards (sets of shapes on a 3x3 grid) and their 64x64 grey images.
 
-Geometry (NAR.md): the tile of cell (x, y) has its top-left pixel at row 2+20*y, column 2+20*x;
+Geometry (docs/world.md): the tile of cell (x, y) has its top-left pixel at row 2+20*y, column 2+20*x;
 x is the column, y the row. Pixels 0-1 and 62-63 on each border stay white.
 """
 from __future__ import annotations

@@ -8,7 +8,7 @@ Our folder format (one puzzle per folder)::
     query.png
     query_option_{o}.png
 
-The few-shot-nar layout (NAR.md): one problems JSON (a list of
+The few-shot-nar layout (docs/world.md): one problems JSON (a list of
 ``[examples, query, query_options, solution, program]``) and one image folder with
 ``{i}_{e}_input.png``, ``{i}_{e}_{o}_option.png``, ``{i}_query.png``, ``{i}_{o}_query_option.png``.
 Only the list lengths and solution indices are read from its JSON; its board encoding is treated

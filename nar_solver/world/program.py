@@ -1,6 +1,6 @@
 """NAR programs: the nine primitives, `out`/`clear`, the grammar, validity, and sampling by family.
 
-Semantics (NAR.md). A program runs on a *working board* that starts as the input. A primitive
+Semantics (docs/world.md). A program runs on a *working board* that starts as the input. A primitive
 rewrites every object of the working board; `out` appends a copy of the working board to the
 output; `clear` resets the working board to the original input. Shifts clamp at the edge.
 
