@@ -22,7 +22,7 @@ def accuracy_figure(report, path: str | Path, category: str = "family") -> Path:
     counts = [t["n"] for t in table.values()] + [report.n]
     accuracy = np.array([c / n if n else 0.0 for c, n in zip(correct, counts)])
     bars = np.array([error_bars(a, wilson_interval(c, n)) for a, c, n in zip(accuracy, correct, counts)]).T
-    fig, ax = plt.subplots(figsize=(1.0 + 0.9 * len(labels), 3.6))
+    fig, ax = plt.subplots(figsize=(max(3.5, 1.0 + 0.9 * len(labels)), 3.6))
     colours = ["#2b83ba"] * (len(labels) - 1) + ["#444444"]
     x = np.arange(len(labels))
     ax.bar(x, 100 * accuracy, color=colours, width=0.6)
@@ -35,7 +35,7 @@ def accuracy_figure(report, path: str | Path, category: str = "family") -> Path:
     ax.set_ylim(0, 105)
     ax.set_ylabel("accuracy (%)")
     ax.set_title(f"{report.solver}: accuracy by {category} (bars: 95% Wilson intervals)", fontsize=9)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return _save(fig, path)
