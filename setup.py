@@ -3,7 +3,7 @@
 The trained models live in ``checkpoints/`` at the top of the repository (where the README and
 the docs point). A wheel carries them as the package data folder ``nar_solver/checkpoints/``, so a
 non-editable install (``pip install .`` or a built wheel) finds them too; the lookup is
-``nar_solver.solve.manifold.shipped_models``.
+``nar_solver.run.shipped.shipped_models``.
 """
 from setuptools import find_packages, setup
 

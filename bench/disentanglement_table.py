@@ -78,7 +78,7 @@ def make_config(world: str, method: str, seed: int, steps: int, threads: int, de
 
 def finished_step(run: Path) -> int:
     """The step of the saved weights, 0 when nothing is saved yet."""
-    from nar_solver.model.checkpoint import load_model
+    from nar_solver.run.checkpoint import load_model
 
     if not (run / "model.safetensors").is_file():
         return 0
@@ -110,7 +110,7 @@ def measure_run(run: Path, world: str, seed: int, preset: str, log, device: str 
     report = evaluate_checkpoint(run, data=world, seed=seed, settings=DisentanglementSettings.preset(preset),
                                  device=device)
     report.run["preset"] = preset
-    data = report.to_dict()
+    data = report.to_json()
     atomic_write_json(out, data)
     log(f"  {report.seconds:.0f} s: " + ", ".join(f"{k} {v:.3f}" for k, v in report.summary().items()))
     return data
@@ -118,7 +118,7 @@ def measure_run(run: Path, world: str, seed: int, preset: str, log, device: str 
 
 def final_losses(run: Path) -> dict:
     """Reconstruction, KL and training seconds of the run's last losses.jsonl row (shows collapse)."""
-    from nar_solver.train.runlog import RunFolder
+    from nar_solver.run.folder import RunFolder
 
     rows = RunFolder(run).read_losses()
     last = rows[-1] if rows else {}
@@ -179,7 +179,8 @@ def reference_rows(worlds: list[str], preset: str, seed: int = 0, rotations: int
     the trained models' numbers against (a perfect code is not 1 on every metric, and a rotated
     one is not 0 on every metric)."""
     from nar_solver.evaluate.disentanglement import evaluate_disentanglement
-    from nar_solver.evaluate.factors import CodedWorld, make_world
+    from nar_solver.data import make_world
+    from nar_solver.evaluate.factors import CodedWorld
 
     settings = DisentanglementSettings.preset(preset)
     lines = []

@@ -25,14 +25,15 @@ import torch
 from nar_solver.evaluate.accuracy import evaluate
 from nar_solver.solve.ga import GAConfig
 from nar_solver.solve.manifold import load_manifold
-from nar_solver.solve.solver import SolverSettings, make_solver
+from nar_solver.solve.registry import make_solver
+from nar_solver.solve.solver import SolverSettings
 from nar_solver.world.puzzle import generate_puzzles
 
 SEED = 5_000_000
 TABLES = {
     "design": {
         "default": {},
-        "no seeds": {"seeds": 0},
+        "no seeds": {"starts": 0},
         "generations 0 (best seed)": {"generations": 0},
         "no match pull": {"match_weight": 0.0},
         "temperature 0.01": {"temperature": 0.01},

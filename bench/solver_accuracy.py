@@ -34,7 +34,8 @@ from nar_solver.io import atomic_write_json
 from nar_solver.solve.fitness import DISTANCES
 from nar_solver.solve.ga import GAConfig
 from nar_solver.solve.manifold import DEFAULT_KIND, KINDS
-from nar_solver.solve.solver import SOLVER_NAMES, SolverSettings, make_solver
+from nar_solver.solve.registry import SOLVER_NAMES, make_solver
+from nar_solver.solve.solver import SolverSettings
 from nar_solver.world.program import FAMILIES
 from nar_solver.world.glyphs import SHAPES
 from nar_solver.world.puzzle import generate_puzzles, restyle
@@ -74,12 +75,12 @@ def main(argv=None) -> int:
     if any(make_solver(s, settings).needs_model for s in solvers):
         manifold = make_solver("ga", settings).manifold
         print(f"model: {args.checkpoint or 'shipped'} ({args.manifold}), searchable dims {manifold.dims}")
-    print(f"GA: {json.dumps(ga.to_dict())}")
+    print(f"GA: {json.dumps(ga.to_json())}")
     shapes = tuple(s for s in args.shapes.split(",") if s)
     unknown = sorted(set(shapes) - set(SHAPES))
     if unknown or not shapes:
         parser.error(f"--shapes: unknown shape(s) {', '.join(unknown)}; known: {', '.join(SHAPES)}")
-    out: dict = {"settings": settings.to_dict(), "n": args.n, "seed": SEED, "examples": args.examples,
+    out: dict = {"settings": settings.to_json(), "n": args.n, "seed": SEED, "examples": args.examples,
                  "shapes": list(shapes), "style": args.style, "families": {}}
     for index, family in enumerate(families):
         start = time.perf_counter()

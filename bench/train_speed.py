@@ -33,11 +33,12 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 from torch.utils.flop_counter import FlopCounterMode
 
-from nar_solver.data import BatchStream, ObjectsSource
+from nar_solver.data import ObjectsSource
+from nar_solver.data.stream import BatchStream
 from nar_solver.model.discriminator import Discriminator
 from nar_solver.model.images import to_ink
 from nar_solver.model.vae import FactorVAE
-from nar_solver.train.config import TrainConfig
+from nar_solver.run.config import TrainConfig
 from nar_solver.train.step import FactorVAETrainer
 
 

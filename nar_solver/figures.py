@@ -12,6 +12,10 @@ import numpy as np
 
 from nar_solver.errors import NarError, from_os_error
 from nar_solver.io import make_folder
+from nar_solver.world.board import IMAGE_SIZE
+
+#: A tile of a grid figure: one image and the 2-pixel separator of :func:`_tile_grid`.
+_CELL = IMAGE_SIZE + 2
 
 _LOSS_PANELS = (
     ("recon", "reconstruction (nats / image)"),
@@ -95,7 +99,7 @@ def reconstruction_grid(inputs: np.ndarray, reconstructions: np.ndarray, path: s
     n = min(len(inputs), len(reconstructions))
     columns = max(1, min(columns, n))
     blocks = -(-n // columns)
-    grid = np.full((2 * blocks, columns, 64, 64), 255, dtype=np.uint8)
+    grid = np.full((2 * blocks, columns, IMAGE_SIZE, IMAGE_SIZE), 255, dtype=np.uint8)
     for i in range(n):
         b, c = divmod(i, columns)
         grid[2 * b, c], grid[2 * b + 1, c] = inputs[i], reconstructions[i]
@@ -104,11 +108,49 @@ def reconstruction_grid(inputs: np.ndarray, reconstructions: np.ndarray, path: s
     fig, ax = plt.subplots(figsize=(columns * 0.9 + 0.8, 2 * blocks * 0.9 + 0.4))
     ax.imshow(picture, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
     ax.set_xticks([])
-    ax.set_yticks([2 + 66 * r + 32 for r in range(2 * blocks)])
+    ax.set_yticks([2 + _CELL * r + IMAGE_SIZE // 2 for r in range(2 * blocks)])
     ax.set_yticklabels(["input" if r % 2 == 0 else "recon" for r in range(2 * blocks)], fontsize=7)
     if title:
         ax.set_title(title, fontsize=9)
     return _save(fig, path)
+
+
+#: A dimension whose mean KL to the prior (nats, over training images) is below this carries no
+#: information: the encoder ignores the input there (a "dead" or collapsed dimension).
+DEAD_KL = 0.1
+def row_order(dims: Sequence[int], kl: Sequence[float] | None) -> list[int]:
+    """Indices into ``dims``: by KL of their dimension, largest first (stable), or as given."""
+    if kl is None:
+        return list(range(len(dims)))
+    return sorted(range(len(dims)), key=lambda i: -float(kl[dims[i]]))
+
+
+def row_label(dim: int, kl: Sequence[float] | None, factors: dict[int, str] | None) -> tuple[str, bool]:
+    """('z3 x  KL 2.31', dead?) for one traversal row: the dimension, the factor it carries when
+    known, its KL and whether it is dead (KL below :data:`DEAD_KL`)."""
+    name = f"z{dim}"
+    factor = (factors or {}).get(int(dim))
+    if factor:
+        name += f" {factor}"
+    if kl is None:
+        return name, False
+    value = float(kl[dim])
+    dead = value < DEAD_KL
+    return f"{name}  KL {value:.2f}" + (" dead" if dead else ""), dead
+
+
+def traversal_columns(values: Sequence[float], mode: str = "offset") -> tuple[list[str], int]:
+    """Column headings of a traversal figure and the index of the column that shows the unperturbed
+    reconstruction. It is drawn once: in offset mode the column of offset 0 when the sweep has
+    one, else (and in absolute mode) a "recon" column of its own after the input."""
+    values = [float(v) for v in values]
+    zero = [i for i, v in enumerate(values) if abs(v) < 1e-9] if mode == "offset" else []
+    sign = "+" if mode == "offset" else ""
+    swept = [("0 (recon)" if zero and i == zero[0] else f"{sign}{v:g}" if v > 0 else f"{v:g}")
+             for i, v in enumerate(values)]
+    if zero:
+        return ["input"] + swept, 1 + zero[0]
+    return ["input", "recon"] + swept, 1
 
 
 def traversal_grid(image: np.ndarray, reconstruction: np.ndarray, sweeps: np.ndarray, values: Sequence[float],
@@ -121,12 +163,10 @@ def traversal_grid(image: np.ndarray, reconstruction: np.ndarray, sweeps: np.nda
     unperturbed reconstruction is drawn once and framed in red: in offset mode it is the column of
     offset 0 when the sweep has one, else (and in absolute mode) a "recon" column of its own.
     With ``kl`` (per latent dimension, indexed by dimension) rows are sorted by KL, largest first,
-    and dimensions below :data:`nar_solver.model.traversal.DEAD_KL` are greyed and marked dead;
+    and dimensions below :data:`DEAD_KL` are greyed and marked dead;
     ``factors`` ({dimension: name}, from a probe or metrics report) labels the rows it knows.
     """
     from matplotlib.patches import Rectangle
-
-    from nar_solver.model.traversal import row_label, row_order, traversal_columns
 
     dims, values = list(dims), [float(v) for v in values]
     notes = list(row_notes) if row_notes is not None else [""] * len(dims)
@@ -134,7 +174,7 @@ def traversal_grid(image: np.ndarray, reconstruction: np.ndarray, sweeps: np.nda
     headings, recon_column = traversal_columns(values, mode)
     lead = len(headings) - len(values)          # input, and "recon" when no offset-0 column shows it
     rows, cols = len(dims), len(headings)
-    grid = np.full((rows, cols, 64, 64), 255, dtype=np.uint8)
+    grid = np.full((rows, cols, IMAGE_SIZE, IMAGE_SIZE), 255, dtype=np.uint8)
     dead = []
     for r, i in enumerate(order):
         grid[r, 0] = image
@@ -149,10 +189,11 @@ def traversal_grid(image: np.ndarray, reconstruction: np.ndarray, sweeps: np.nda
     picture = _tile_grid(grid)
     fig, ax = plt.subplots(figsize=(cols * 0.75 + 1.8, rows * 0.75 + 0.8))
     ax.imshow(picture, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
-    ax.add_patch(Rectangle((1 + 66 * recon_column, 1), 65, 66 * rows, fill=False, edgecolor="red", lw=1.2))
-    ax.set_xticks([2 + 66 * c + 32 for c in range(cols)])
+    ax.add_patch(Rectangle((1 + _CELL * recon_column, 1), _CELL - 1, _CELL * rows, fill=False, edgecolor="red",
+                           lw=1.2))
+    ax.set_xticks([2 + _CELL * c + IMAGE_SIZE // 2 for c in range(cols)])
     ax.set_xticklabels(headings, fontsize=7, rotation=0)
-    ax.set_yticks([2 + 66 * r + 32 for r in range(rows)])
+    ax.set_yticks([2 + _CELL * r + IMAGE_SIZE // 2 for r in range(rows)])
     labels = []
     for i in order:
         label = row_label(dims[i], kl, factors)[0]
@@ -167,3 +208,53 @@ def traversal_grid(image: np.ndarray, reconstruction: np.ndarray, sweeps: np.nda
     if title:
         ax.set_title(title, fontsize=9)
     return _save(fig, path)
+
+
+# -- animated traversals (GIF, Pillow) ------------------------------------------------------------
+# Every dimension's sweep played at once, the figure researchers in this field share most: frame k
+# shows each dimension's decoding at the k-th swept value; the frames run from the first value to
+# the last and back, so the loop has no jump.
+
+#: Pixels per image pixel in the GIF (decodings scaled up, nearest neighbour).
+GIF_SCALE = 2
+_LABEL_H = 12
+
+
+def traversal_gif(sweeps: np.ndarray, values: Sequence[float], labels: Sequence[str], path: str | Path,
+                  columns: int = 5, frame_ms: int = 120, dead: Sequence[bool] | None = None) -> Path:
+    """Write ``sweeps`` (rows, len(values), 64, 64) uint8 as an animated GIF; ``labels`` per row;
+    rows marked ``dead`` are drawn faded. Returns the path."""
+    from PIL import Image, ImageDraw
+
+    sweeps = np.asarray(sweeps)
+    rows, steps = sweeps.shape[:2]
+    if rows == 0 or steps == 0:
+        raise NarError("nothing to animate (no dimension or no value)")
+    columns = max(1, min(columns, rows))
+    grid_rows = -(-rows // columns)
+    tile = IMAGE_SIZE * GIF_SCALE
+    width, height = columns * tile, grid_rows * (tile + _LABEL_H) + _LABEL_H
+    order = list(range(steps)) + list(range(steps - 2, 0, -1))
+    frames = []
+    for k in order:
+        frame = Image.new("L", (width, height), 255)
+        draw = ImageDraw.Draw(frame)
+        draw.text((2, 0), f"value {values[k]:+g}", fill=0)
+        for r in range(rows):
+            img = sweeps[r, k]
+            if dead is not None and dead[r]:
+                img = (0.35 * img + 0.65 * 200).astype(np.uint8)
+            y, x = divmod(r, columns)
+            top = _LABEL_H + y * (tile + _LABEL_H)
+            frame.paste(Image.fromarray(img).resize((tile, tile), Image.NEAREST), (x * tile, top + _LABEL_H))
+            draw.text((x * tile + 2, top), labels[r], fill=120 if dead is not None and dead[r] else 0)
+        frames.append(frame.convert("P"))
+    path = Path(path)
+    if path.is_dir():
+        raise NarError("is a folder; give a file name for the animation", path)
+    make_folder(path.parent)
+    try:
+        frames[0].save(path, format="GIF", save_all=True, append_images=frames[1:], duration=frame_ms, loop=0)
+    except OSError as err:
+        raise from_os_error(err, path, "cannot write animation") from None
+    return path

@@ -11,9 +11,9 @@ from torch import nn
 from nar_solver.cli import main
 from nar_solver.errors import CheckpointError, NarError
 from nar_solver.model.broadcast import LAYERS, SpatialBroadcastDecoder, coordinate_channels
-from nar_solver.model.checkpoint import load_model
+from nar_solver.run.checkpoint import load_model
 from nar_solver.model.vae import ARCHITECTURES, FactorVAE
-from nar_solver.train.config import TrainConfig
+from nar_solver.run.config import TrainConfig
 
 from train_helpers import train_tiny
 

@@ -218,7 +218,7 @@ def test_every_command_that_loads_a_checkpoint_refuses_broken_ones(world, tmp_pa
     for name, (run, says) in broken_checkpoints(world, tmp_path).items():
         fails("plot", run, says=says)
         fails("traverse", run, image, says=says)
-        fails("metrics", run, "--fast", "--device", "cpu", says=says)
+        fails("metrics", run, "--preset", "fast", "--device", "cpu", says=says)
         fails("solve", world.puzzle, "--checkpoint", run, "--generations", "1", says=says)
         fails("evaluate", world.set, "--checkpoint", run, "--generations", "1", says=says)
         fails("tune", world.set, "--checkpoint", run, "--population", "4", "--generations", "1",
@@ -385,7 +385,7 @@ def test_outputs_are_checked_before_the_work_starts(world, tmp_path):
     fails("tune", world.set, "--checkpoint", world.run, "--plot", blocked / "t.png", says=says)
     fails("tune", world.set, "--checkpoint", world.run, "--plot", tmp_path / "t.png", "--json-out", blocked / "t.json",
           says=says)
-    fails("metrics", world.run, "--fast", "--json-out", blocked / "m.json", says=says)
+    fails("metrics", world.run, "--preset", "fast", "--json-out", blocked / "m.json", says=says)
     usage_error("evaluate", world.set, "--solver", "pixel", "--json-out", world.empty, says=("is a directory",))
     assert not (tmp_path / "t.png").exists()  # the sweep never ran
 

@@ -7,12 +7,12 @@ from click.testing import CliRunner
 
 from nar_solver.cli import main
 from nar_solver.solve.fit import fit_problem
-from nar_solver.solve.manifold import default_checkpoint
+from nar_solver.run.shipped import shipped_folder
 from nar_solver.world.formats import write_puzzle_folders
 from nar_solver.world.puzzle import generate_puzzles
 
-BOARDS = default_checkpoint("board")
-OBJECTS = default_checkpoint("objects")
+BOARDS = shipped_folder("boards")
+OBJECTS = shipped_folder("objects")
 
 
 def invoke(*args):
@@ -89,7 +89,7 @@ def test_plot_metrics_and_tune_write_under_runs_by_default(tmp_path, monkeypatch
     for name in ("losses.png", "reconstructions.png", "traversal.png"):
         assert f"wrote runs/plot-objects/{name}" in plot.stdout
         assert (tmp_path / "runs" / "plot-objects" / name).stat().st_size > 1000
-    metrics = invoke("metrics", OBJECTS, "--fast", "--device", "cpu")
+    metrics = invoke("metrics", OBJECTS, "--preset", "fast", "--device", "cpu")
     assert metrics.exit_code == 0, metrics.output
     assert (tmp_path / "runs" / "metrics-objects" / "metrics-objects-fast.json").is_file()
     assert "runs/metrics-objects/metrics-objects-fast.json" in metrics.stdout.replace("\n", "")

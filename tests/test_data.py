@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from nar_solver.data import BatchStream, BoardsSource, DSpritesSource, FolderSource, ObjectsSource, make_source
+from nar_solver.data import BoardsSource, DSpritesSource, FolderSource, ObjectsSource, make_source
+from nar_solver.data.stream import BatchStream
 from nar_solver.errors import NarError
-from nar_solver.train.config import TrainConfig
+from nar_solver.run.config import TrainConfig
 from nar_solver.world.board import Board, Obj, render_board, render_object
 from nar_solver.world.formats import save_grey_png
 from nar_solver.world.glyphs import SHAPES
@@ -17,8 +18,8 @@ from nar_solver.world.glyphs import SHAPES
 def test_objects_match_render_object_exactly():
     source = ObjectsSource(jitter=2.0, jitter_fraction=0.5)
     rng = np.random.default_rng(1)
-    factors = source.factors(rng, 120)
-    images = source.render(rng, factors)
+    factors = source.placements(rng, 120)
+    images = source.place(rng, factors)
     reference = np.stack([
         render_object(SHAPES[s], int(x), int(y), float(dx), float(dy))
         for s, x, y, dx, dy in zip(factors["shape"], factors["x"], factors["y"], factors["dx"], factors["dy"])
@@ -32,8 +33,8 @@ def test_objects_match_render_object_exactly():
 def test_objects_without_jitter_are_single_object_boards():
     source = ObjectsSource(jitter=0.0)
     rng = np.random.default_rng(2)
-    factors = source.factors(rng, 40)
-    images = source.render(rng, factors)
+    factors = source.placements(rng, 40)
+    images = source.place(rng, factors)
     for image, s, x, y in zip(images, factors["shape"], factors["x"], factors["y"]):
         assert np.array_equal(image, render_board(Board((Obj(SHAPES[s], int(x), int(y)),))))
 
@@ -42,7 +43,7 @@ def test_boards_match_render_board_exactly():
     source = BoardsSource(1, 3)
     rng = np.random.default_rng(3)
     layout = source.layout(rng, 150)
-    images = source.render(rng, layout)
+    images = source.place(rng, layout)
     assert set(np.unique(layout["count"])) == {1, 2, 3}
     for i, image in enumerate(images):
         objects = tuple(Obj(SHAPES[layout["shape"][i, k]], int(layout["x"][i, k]), int(layout["y"][i, k]))

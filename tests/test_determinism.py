@@ -13,12 +13,10 @@ from click.testing import CliRunner
 from safetensors.torch import load_file
 
 from nar_solver.cli import main
-from nar_solver.train import TrainConfig, train
+from nar_solver.train import train
 from nar_solver.world.formats import save_puzzle, write_puzzle_folders
 from nar_solver.world.puzzle import generate_puzzles
-from train_helpers import train_tiny
-
-SMALL = dict(batch_size=8, d_width=64, latent_sample=16, device="cpu", log_every=1, steps=3, save_every=3)
+from train_helpers import tiny_config, train_tiny
 
 
 def losses(run) -> list[dict]:
@@ -33,7 +31,7 @@ def weights(run) -> dict[str, torch.Tensor]:
 @pytest.mark.parametrize("data", ["objects", "boards", "dsprites"])
 def test_same_seed_same_training_losses_and_weights(tmp_path, data):
     def run(name, seed):
-        config = TrainConfig(data=data, seed=seed, **SMALL).resolve()
+        config = tiny_config(data=data, seed=seed, latent_sample=16, log_every=1, steps=3, save_every=3)
         return train(config, tmp_path / name, progress=False, figures=False)
 
     first, again, other = run("a", 11), run("b", 11), run("c", 12)

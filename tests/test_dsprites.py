@@ -4,7 +4,7 @@ import pytest
 
 from nar_solver.data import dsprites as ds
 from nar_solver.errors import NarError
-from nar_solver.evaluate.factors import DSpritesWorld
+from nar_solver.data.sources import DSpritesSource
 
 G = ds.DEFAULT_GEOMETRY
 
@@ -20,7 +20,7 @@ def centre_of_mass(mask):
 
 def test_published_factor_grid():
     assert ds.FACTOR_NAMES == ("shape", "scale", "orientation", "posX", "posY")
-    assert ds.FACTOR_SIZES == (3, 6, 40, 32, 32) and ds.NUM_IMAGES == 737_280 == len(ds.DSprites())
+    assert ds.FACTOR_SIZES == (3, 6, 40, 32, 32) and ds.NUM_IMAGES == 737_280
     assert ds.SCALES[0] == 0.5 and ds.SCALES[-1] == 1.0 and np.allclose(np.diff(ds.SCALES), 0.1)
     assert ds.ORIENTATIONS[0] == 0 and ds.ORIENTATIONS[-1] == pytest.approx(2 * np.pi)
     assert ds.POSITIONS[0] == 0 and ds.POSITIONS[-1] == 1 and len(ds.POSITIONS) == 32
@@ -33,14 +33,12 @@ def test_ordering_matches_the_published_file():
     assert ds.index_to_factors(ds.NUM_IMAGES - 1).tolist() == [[2, 5, 39, 31, 31]]
     index = np.random.default_rng(0).integers(0, ds.NUM_IMAGES, 500)
     assert (ds.factors_to_index(ds.index_to_factors(index)) == index).all()
-    dataset = ds.DSprites()
-    assert (dataset[12345] == ds.render(ds.index_to_factors(12345))[0]).all()
-    with pytest.raises(IndexError):
-        dataset[ds.NUM_IMAGES]
+    with pytest.raises(NarError):
+        ds.index_to_factors(ds.NUM_IMAGES)
 
 
 def test_images_are_binary_in_our_convention():
-    images = ds.random_batch(np.random.default_rng(0), 256)
+    images = DSpritesSource().draw(np.random.default_rng(0), 256)
     assert images.dtype == np.uint8 and images.shape == (256, 64, 64)
     assert set(np.unique(images).tolist()) == {0, 255}
     assert (ink(images).sum(axis=(1, 2)) > 10).all()  # every sprite is visible
@@ -124,10 +122,11 @@ def test_bad_factors_raise_nar_error():
 
 
 def test_world_and_training_batches_are_seeded():
-    world = DSpritesWorld()
+    world = DSpritesSource()
     a = world.render(world.sample_factors(np.random.default_rng(5), 16))
     b = world.render(world.sample_factors(np.random.default_rng(5), 16))
     assert (a == b).all()
-    assert (ds.random_batch(np.random.default_rng(1), 8) == ds.random_batch(np.random.default_rng(1), 8)).all()
-    images, factors = ds.DSprites().sample(np.random.default_rng(2), 4)
-    assert (images == ds.render(factors)).all()
+    assert not (a == world.render(world.sample_factors(np.random.default_rng(6), 16))).all()
+    # a training batch is the world's rendering of uniformly sampled factors
+    factors = ds.sample_factors(np.random.default_rng(1), 8)
+    assert (world.draw(np.random.default_rng(1), 8) == ds.render(factors)).all()

@@ -10,7 +10,8 @@ from nar_solver.evaluate.accuracy import evaluate, wilson_interval
 from nar_solver.evaluate.stats import error_bars
 from nar_solver.evaluate.tuning import TunePoint, mark_pareto, parse_int_list, tune
 from nar_solver.solve.ga import GAConfig
-from nar_solver.solve.solver import SolverSettings, make_solver
+from nar_solver.solve.registry import make_solver
+from nar_solver.solve.solver import SolverSettings
 from nar_solver.world.puzzle import generate_puzzles
 from solve_helpers import analytic_manifold
 

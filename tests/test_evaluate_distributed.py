@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from nar_solver.cli import main
 from nar_solver.evaluate.sharded import rank_device, shard_indices
-from nar_solver.train.distributed import DistContext
+from nar_solver.distributed import DistContext
 from nar_solver.world.formats import write_puzzle_folders
 from nar_solver.world.puzzle import generate_puzzles
 
@@ -79,8 +79,9 @@ SCRIPT = textwrap.dedent('''
     from nar_solver.evaluate.accuracy import evaluate
     from nar_solver.evaluate.sharded import evaluate_sharded
     from nar_solver.solve.baselines import PixelAnalogySolver
-    from nar_solver.solve.solver import SolverSettings, make_solver
-    from nar_solver.train.distributed import DistContext
+    from nar_solver.solve.registry import make_solver
+    from nar_solver.solve.solver import SolverSettings
+    from nar_solver.distributed import DistContext
     from nar_solver.world.formats import load_puzzles
 
     class Recording(PixelAnalogySolver):

@@ -13,12 +13,13 @@ from nar_solver.evaluate.disentanglement import (
     evaluate_disentanglement,
     model_encoder,
 )
-from nar_solver.evaluate.factors import CodedWorld, NarObjectWorld, make_world
+from nar_solver.data import DSpritesSource, ObjectsSource, make_world
+from nar_solver.evaluate.factors import CodedWorld
 from nar_solver.errors import NarError
 from nar_solver.io import atomic_write_json
-from nar_solver.model.checkpoint import save_model
+from nar_solver.run.checkpoint import save_model
 from nar_solver.model.vae import FactorVAE
-from nar_solver.train.config import TrainConfig
+from nar_solver.run.config import TrainConfig
 
 
 @pytest.fixture(scope="module")
@@ -30,13 +31,13 @@ def tiny_run(tmp_path_factory):
     with torch.no_grad():
         for parameter in vae.encoder.parameters():
             parameter.mul_(5)
-    atomic_write_json(run / "config.json", TrainConfig(data="objects", z_dim=4).to_dict())
+    atomic_write_json(run / "config.json", TrainConfig(data="objects", z_dim=4).to_json())
     save_model(run, vae, torch.zeros(4), torch.ones(4), step=7)
     return run
 
 
 def test_nar_object_world_renders_each_factor_tuple():
-    world = NarObjectWorld()
+    world = make_world("objects")
     assert world.factor_names == ("shape", "x", "y") and world.factor_sizes == (20, 3, 3)
     from nar_solver.world.board import render_object
     from nar_solver.world.glyphs import SHAPES
@@ -56,6 +57,8 @@ def test_nar_object_world_renders_each_factor_tuple():
 def test_make_world_names():
     assert make_world("dsprites").factor_sizes == (3, 6, 40, 32, 32)
     assert make_world("objects").name == "objects"
+    # one world type: the metrics measure on the very classes training draws from
+    assert isinstance(make_world("objects"), ObjectsSource) and isinstance(make_world("dsprites"), DSpritesSource)
     with pytest.raises(NarError):
         make_world("shapes3d")
 
@@ -63,7 +66,7 @@ def test_make_world_names():
 def test_model_encoder_returns_posterior_means_in_any_chunking():
     torch.manual_seed(0)
     vae = FactorVAE(3)
-    images = NarObjectWorld().render(np.array([[s, s % 3, (s // 3) % 3] for s in range(20)]))
+    images = ObjectsSource().render(np.array([[s, s % 3, (s // 3) % 3] for s in range(20)]))
     from nar_solver.model.images import to_ink
 
     with torch.no_grad():
@@ -77,7 +80,7 @@ def test_report_is_reproducible_and_json_safe():
     perfect = lambda images: world.decode(images).astype(float)  # noqa: E731
     first = evaluate_disentanglement(perfect, world, seed=4, settings=settings)
     second = evaluate_disentanglement(perfect, world, seed=4, settings=settings)
-    a, b = first.to_dict(), second.to_dict()
+    a, b = first.to_json(), second.to_json()
     a.pop("seconds"), b.pop("seconds")
     assert a == b
     assert set(a["summary"]) == {"factorvae_score", "mig", "dci_disentanglement", "dci_completeness",
@@ -89,7 +92,7 @@ def test_report_is_reproducible_and_json_safe():
 def test_metrics_command_writes_a_report(tiny_run, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     before = sorted(p.name for p in tiny_run.iterdir())
-    result = CliRunner().invoke(main, ["metrics", str(tiny_run), "--fast", "--device", "cpu", "--seed", "1"])
+    result = CliRunner().invoke(main, ["metrics", str(tiny_run), "--preset", "fast", "--device", "cpu", "--seed", "1"])
     assert result.exit_code == 0, result.output
     assert "FactorVAE score" in result.output and "MIG" in result.output and "SIS" in result.output
     # default: the run's training world, in runs/metrics-<run name>/ under the current folder, never the run
@@ -104,8 +107,8 @@ def test_metrics_command_writes_a_report(tiny_run, tmp_path, monkeypatch):
 
 
 def test_metrics_command_bad_run_is_one_line_error(tmp_path):
-    result = CliRunner().invoke(main, ["metrics", str(tmp_path / "missing"), "--fast"])
+    result = CliRunner().invoke(main, ["metrics", str(tmp_path / "missing"), "--preset", "fast"])
     assert result.exit_code == 2
     assert result.output.strip().startswith("error:") and len(result.output.strip().splitlines()) == 1
-    result = CliRunner().invoke(main, ["metrics", str(tmp_path), "--fast", "--preset", "full"])
+    result = CliRunner().invoke(main, ["metrics", str(tmp_path), "--preset", "fastest"])
     assert result.exit_code == 2

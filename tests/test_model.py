@@ -21,8 +21,8 @@ from nar_solver.model.losses import (
     tc_from_logits,
 )
 from nar_solver.model.vae import FactorVAE
-from nar_solver.train.config import TrainConfig
 from nar_solver.train.step import FactorVAETrainer
+from train_helpers import tiny_config
 
 
 def test_shapes_and_documented_architecture():
@@ -135,9 +135,7 @@ def test_gaussian_tc_and_prior_kl_by_hand():
 
 
 def _small_trainer(**overrides) -> FactorVAETrainer:
-    settings = {"data": "objects", "batch_size": 8, "device": "cpu", "d_width": 64, **overrides}
-    config = TrainConfig(**settings).resolve()
-    return FactorVAETrainer(config, torch.device("cpu"))
+    return FactorVAETrainer(tiny_config(**overrides), torch.device("cpu"))
 
 
 def test_discriminator_update_leaves_the_vae_untouched():

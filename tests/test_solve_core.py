@@ -9,9 +9,11 @@ import torch
 from skimage.metrics import structural_similarity
 
 from nar_solver.solve.encoding import CodeSets, encode_puzzle, infer_slots
-from nar_solver.solve.fitness import _ssim_map, chamfer_distances, log_likelihood, margins
+from nar_solver.solve.fitness import (MATCH_WEIGHTS, Objective, Scorer, _ssim_map, chamfer_distances, log_likelihood,
+                                      margins, match_weight)
 from nar_solver.solve.ga import GAConfig
-from nar_solver.solve.solver import SolverSettings, make_solver
+from nar_solver.solve.registry import make_solver
+from nar_solver.solve.solver import SolverSettings
 from nar_solver.solve.transform import DELTA, HIGH, LOW, SWITCH, VALUE, GenomeLayout, apply_genomes
 from nar_solver.world.board import render_board
 from nar_solver.world.puzzle import generate_puzzles
@@ -33,7 +35,7 @@ def shift_right_puzzle():
 
 def test_slots_are_output_over_input_objects_and_must_agree():
     assert infer_slots([1, 2, 3], [2, 4, 6]).slots == 2 and infer_slots([1, 2, 3], [2, 4, 6]).consistent
-    assert infer_slots([1, 0, 2], [1, 0, 2]) == infer_slots([1, 0, 2], [1, 0, 2])
+    assert infer_slots([1, 0, 2], [1, 0, 2]).ratios == (1.0, None, 1.0)
     assert infer_slots([1, 0, 2], [1, 0, 2]).slots == 1, "an empty example says nothing"
     mixed = infer_slots([1, 1, 2, 2], [2, 2, 2, 3])
     assert not mixed.consistent and mixed.slots == 2, "fallback: the most common whole ratio"
@@ -112,6 +114,24 @@ def test_fitness_prefers_the_right_option_and_margins_say_by_how_much():
     fit = log_likelihood(d, answers, 0.1)
     assert fit[0] > fit[1] and fit[0] < 0
     assert margins(d, answers)[:, 0].tolist() == pytest.approx([0.4, -0.4])
+
+
+def test_objective_adds_the_occam_cost_and_the_match_pull(manifold):
+    encoded = encode_puzzle(shift_right_puzzle(), manifold)
+    scorer = Scorer(encoded, manifold, GenomeLayout(encoded.n_slots, manifold.dims))
+    genomes = torch.from_numpy(np.stack([scorer.layout.identity(), scorer.layout.from_parts(
+        np.full((1, manifold.dims), 0.2), set_mask=np.eye(1, manifold.dims, dtype=bool))])).float()
+    distances = scorer.distances(genomes)
+    plain, margin = Objective(scorer)(genomes)
+    assert torch.allclose(plain, log_likelihood(distances, encoded.answers, scorer.temperature))
+    assert torch.allclose(margin, margins(distances, encoded.answers) / scorer.temperature)
+    occam, _ = Objective(scorer, set_cost=2.0)(genomes)
+    assert occam[0] == pytest.approx(plain[0].item()) and occam[1] == pytest.approx(plain[1].item() - 2.0)
+    pulled, _ = Objective(scorer, match=0.5)(genomes)
+    right = distances[torch.arange(2)[:, None], torch.arange(encoded.n_examples), encoded.answers[None]]
+    assert torch.allclose(pulled, plain - 0.5 * right.sum(-1) / scorer.temperature)
+    assert match_weight("objects-xy") == MATCH_WEIGHTS["objects-xy"] > 0 and match_weight("board") == 0.0
+    assert match_weight("board", 0.7) == 0.7
 
 
 def test_ga_solves_a_shift_puzzle_and_checks_itself(manifold):

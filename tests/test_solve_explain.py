@@ -8,7 +8,8 @@ import torch
 from nar_solver.solve.explain import explain_rule
 from nar_solver.solve.manifold import reference_images
 from nar_solver.solve.selfcheck import REPRODUCE_FRACTION, solved_mask
-from nar_solver.solve.solver import SolverSettings, make_solver
+from nar_solver.solve.registry import make_solver
+from nar_solver.solve.solver import SolverSettings
 from nar_solver.solve.transform import HIGH, SWITCH, VALUE
 from nar_solver.world.formats import load_puzzle
 from nar_solver.world.glyphs import SHAPES

@@ -21,13 +21,15 @@ from nar_solver.solve.selfcheck import REPRODUCE_FRACTION
 from nar_solver.data.sources import ObjectsSource
 from nar_solver.errors import CheckpointError
 from nar_solver.io import atomic_write_json
-from nar_solver.model.checkpoint import latent_range, save_model
+from nar_solver.run.checkpoint import latent_range, save_model
 from nar_solver.model.images import to_ink
 from nar_solver.model.losses import kl_divergence, reconstruction_loss
 from nar_solver.model.vae import FactorVAE
-from nar_solver.solve.manifold import default_checkpoint, load_manifold
-from nar_solver.solve.solver import SolverSettings, make_solver
-from nar_solver.train.config import TrainConfig
+from nar_solver.run.shipped import shipped_folder
+from nar_solver.solve.manifold import load_manifold
+from nar_solver.solve.registry import make_solver
+from nar_solver.solve.solver import SolverSettings
+from nar_solver.run.config import TrainConfig
 from nar_solver.world.formats import save_puzzle, write_puzzle_folders
 from nar_solver.world.puzzle import generate_puzzle, generate_puzzles, puzzle_rng
 from train_helpers import one_thread as single_thread
@@ -70,7 +72,7 @@ def _train_tiny(run):
         means = vae.encode(to_ink(source.draw(rng, 512)))[0]
     config = TrainConfig(data="objects", z_dim=Z_DIM, tc="none", gamma=0.0, steps=STEPS, lr=1e-3,
                          batch_size=32, jitter=2.0)
-    atomic_write_json(run / "config.json", config.to_dict())
+    atomic_write_json(run / "config.json", config.to_json())
     save_model(run, vae, *latent_range(means), step=STEPS)
     return run
 
@@ -208,7 +210,7 @@ def test_evaluate_shipped_settings_record_the_resolved_default_checkpoint(tmp_pa
                                        "--json-out", str(out)])
     assert result.exit_code == 0, result.output
     recorded = json.loads(out.read_text())["settings"]["checkpoint"]
-    assert recorded == str(default_checkpoint("objects-xy").resolve()) and Path(recorded).is_absolute()
+    assert recorded == str(shipped_folder("objects").resolve()) and Path(recorded).is_absolute()
 
 
 def test_tune_writes_table_plot_and_json(tiny_checkpoint, tmp_path):

@@ -15,17 +15,17 @@ from safetensors.torch import load_file
 from nar_solver.cli import main as cli
 from nar_solver.device import resolve_device
 from nar_solver.errors import CheckpointError, NarError, RunFailure
-from nar_solver.model.checkpoint import load_model, load_train_state
+from nar_solver.run.checkpoint import load_model, load_train_state
 from nar_solver.train import TrainConfig, train
 from nar_solver.train.step import FactorVAETrainer
 from nar_solver.world.formats import save_grey_png
+from train_helpers import tiny_config
 
-# a narrow discriminator keeps the tests fast; the CLI test trains the full-size model
-SMALL = dict(data="objects", batch_size=8, d_width=64, latent_sample=32, device="cpu", log_every=1)
 
 
 def small(**changes) -> TrainConfig:
-    return TrainConfig(**{**SMALL, **changes}).resolve()
+    """The tiny config (the CLI test trains the full-size model)."""
+    return tiny_config(**{"latent_sample": 32, "log_every": 1, **changes})
 
 
 def rows_without_time(run):

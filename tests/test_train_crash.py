@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from nar_solver.model.checkpoint import load_model, load_train_state
+from nar_solver.run.checkpoint import load_model, load_train_state
 from nar_solver.train import TrainConfig, train
 
 

@@ -10,7 +10,7 @@ import sys
 import torch.distributed as dist
 import pytest
 
-from nar_solver.model.checkpoint import load_model, load_train_state
+from nar_solver.run.checkpoint import load_model, load_train_state
 from nar_solver.train import TrainConfig, train
 
 

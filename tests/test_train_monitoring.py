@@ -15,10 +15,10 @@ from rich.console import Console
 from nar_solver.cli import main as cli
 from nar_solver.errors import NarError
 from nar_solver.train import TrainConfig, train
-from nar_solver.train.distributed import DistContext
+from nar_solver.distributed import DistContext
 from nar_solver.train.loop import _ProgressView
 from nar_solver.train.report import MEAN_IMAGE_SPREAD, reconstruction_spread, run_reconstruction_spread
-from nar_solver.train.runlog import RunFolder
+from nar_solver.run.folder import RunFolder
 from nar_solver.train.step import FactorVAETrainer
 from train_helpers import one_thread
 

@@ -6,12 +6,10 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from nar_solver.animation import traversal_gif
 from nar_solver.cli import main
-from nar_solver.figures import traversal_grid
+from nar_solver.figures import DEAD_KL, row_label, row_order, traversal_columns, traversal_gif, traversal_grid
 from nar_solver.model.dimension_names import dimension_factors
-from nar_solver.model.traversal import DEAD_KL, row_label, row_order, traversal_columns
-from nar_solver.solve.manifold import default_checkpoint
+from nar_solver.run.shipped import shipped_folder
 
 
 def test_rows_sort_by_kl_and_dead_dimensions_are_marked():
@@ -58,9 +56,9 @@ def test_traversal_grid_draws_with_kl_and_names(tmp_path):
 def test_traverse_gif_and_default_folder(tmp_path, monkeypatch):
     """traverse --gif writes an animated GIF that loops; without --out both go to
     runs/traverse-<model>/ under the current folder, and the model folder is left as it was."""
-    model = default_checkpoint("objects")
+    model = shipped_folder("objects")
     before = sorted(p.relative_to(model) for p in model.rglob("*"))
-    image = default_checkpoint("objects").parent.parent / "puzzles" / "shift1-a" / "query.png"
+    image = shipped_folder("objects").parent.parent / "puzzles" / "shift1-a" / "query.png"
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["traverse", str(model), str(image), "--steps", "5", "--gif"])
     assert result.exit_code == 0, result.output

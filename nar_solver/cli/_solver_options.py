@@ -1,4 +1,4 @@
-"""Options shared by `solve`, `evaluate` and `tune`: which model, which solver, which GA settings."""
+"""Options shared by `solve`, `evaluate` and `tune`: which puzzles, which model, which GA settings."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,13 +8,20 @@ from typing import Callable
 import click
 
 from nar_solver.solve.fitness import DISTANCES
-from nar_solver.solve.ga import GAConfig
+from nar_solver.solve.ga import MIN_POPULATION, GAConfig
 from nar_solver.solve.manifold import DEFAULT_KIND, KINDS
 from nar_solver.solve.solver import SolverSettings
 
 _DEFAULTS = GAConfig()
-#: The GA copies its elite unchanged into each generation; a population must hold at least one more.
-MIN_POPULATION = _DEFAULTS.elite + 1
+
+
+def puzzle_set_options(func: Callable) -> Callable:
+    """PATH, or --problems with --images (the few-shot-nar layout)."""
+    func = click.option("--images", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        help="The few-shot-nar image folder (with --problems).")(func)
+    func = click.option("--problems", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                        help="A few-shot-nar problems JSON (with --images).")(func)
+    return click.argument("path", type=click.Path(path_type=Path), required=False)(func)
 
 
 def model_options(func: Callable) -> Callable:
@@ -26,7 +33,8 @@ def model_options(func: Callable) -> Callable:
                      help="objects-xy: per object, its grid position plus the object VAE's code of its "
                           "shape; objects: per object, the object VAE's code alone (position too); "
                           "board: one code per whole board (board VAE). See docs/solver.md."),
-        click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or auto."),
+        click.option("--device", default="auto", show_default=True,
+                     help="auto | cpu | cuda | cuda:N (auto = CUDA when available)."),
         click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
                      help="Seeds python random, numpy and torch for every puzzle."),
         click.option("--distance", type=click.Choice(DISTANCES), default=_DEFAULTS.distance, show_default=True,

@@ -8,13 +8,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from nar_solver.cli._solver_options import checked_manifold, ga_options, model_options, settings_from
+from nar_solver.cli._solver_options import checked_manifold, ga_options, model_options, puzzle_set_options, settings_from
 from nar_solver.errors import NarError
 from nar_solver.evaluate.accuracy import AccuracyReport
 from nar_solver.evaluate.sharded import evaluate_sharded, rank_device, shard_indices
 from nar_solver.io import atomic_write_json, check_writable
-from nar_solver.solve.solver import SOLVER_NAMES, make_solver
-from nar_solver.train.distributed import DistContext
+from nar_solver.solve.registry import SOLVER_NAMES, make_solver
+from nar_solver.distributed import DistContext
 from nar_solver.world.formats import load_puzzles, read_fewshot
 
 
@@ -46,11 +46,7 @@ def print_report(report: AccuracyReport, console: Console) -> None:
 
 
 @click.command(name="evaluate")
-@click.argument("path", type=click.Path(path_type=Path), required=False)
-@click.option("--problems", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="A few-shot-nar problems JSON (with --images).")
-@click.option("--images", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="The few-shot-nar image folder (with --problems).")
+@puzzle_set_options
 @click.option("--solver", "solver_name", type=click.Choice(SOLVER_NAMES), default="ga", show_default=True,
               help="The GA, or a baseline (docs/solver.md).")
 @model_options
@@ -83,7 +79,7 @@ def command(path, problems, images, solver_name, checkpoint, manifold, device, s
         report = evaluate_sharded(puzzles, solver, progress=lambda _: progress.advance(task))
     if not main_rank:
         return
-    report.settings = {"solver": solver_name, **settings.to_dict(),
+    report.settings = {"solver": solver_name, **settings.to_json(),
                        "checkpoint": None if manifold_obj is None or manifold_obj.source is None
                        else str(manifold_obj.source)}
     print_report(report, Console())

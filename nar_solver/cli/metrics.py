@@ -8,9 +8,9 @@ from rich.console import Console
 from rich.table import Table
 
 from nar_solver.cli._outputs import default_folder
+from nar_solver.data import WORLD_NAMES
 from nar_solver.device import DEVICE_CHOICES
 from nar_solver.evaluate.disentanglement import DisentanglementReport, DisentanglementSettings, evaluate_checkpoint
-from nar_solver.evaluate.factors import WORLD_NAMES
 from nar_solver.io import atomic_write_json, check_writable
 
 
@@ -55,25 +55,22 @@ def _factor_table(report: DisentanglementReport) -> Table:
 @click.option("--data", type=click.Choice(WORLD_NAMES), default=None,
               help="Factor world to measure on (default: the run's training data if it is one of "
                    "these, else objects).")
-@click.option("--fast", is_flag=True, help="Small samples that finish in seconds: smoke tests only.")
 @click.option("--preset", type=click.Choice(("full", "standard", "fast")), default=None,
               help="Sample sizes: full (the reference protocol, ~10^6 images), standard (a tenth of "
-                   "the votes), fast (same as --fast). Default: full.")
+                   "the votes), fast (seconds: smoke tests only). Default: full.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seeds python, numpy and torch; the same seed gives the same numbers.")
 @click.option("--device", type=str, default="auto", show_default=True,
-              help=f"{' | '.join(DEVICE_CHOICES)} (or cuda:N).")
+              help=f"{' | '.join(DEVICE_CHOICES)} | cuda:N (auto = CUDA when available).")
 @click.option("--json-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the full report  [default: runs/metrics-<RUN name>/metrics-<data>[-<preset>].json; "
                    "never RUN itself]")
-def command(run: Path, data: str | None, fast: bool, preset: str | None, seed: int, device: str,
+def command(run: Path, data: str | None, preset: str | None, seed: int, device: str,
             json_out: Path | None) -> None:
     """Measure a trained run's disentanglement: FactorVAE score, MIG, DCI and the Sobol
     intervention score (SIS), each in [0, 1], against the ground-truth factors of procedural
     dSprites or of single NAR objects."""
-    if fast and preset not in (None, "fast"):
-        raise click.UsageError("--fast and --preset disagree; give one of them")
-    name = "fast" if fast else (preset or "full")
+    name = preset or "full"
     if json_out is not None:
         check_writable(json_out)  # before the measurement, not after it
     console = Console(stderr=True)
@@ -82,7 +79,7 @@ def command(run: Path, data: str | None, fast: bool, preset: str | None, seed: i
                                      device=device, progress=lambda message: status.update(message))
     report.run["preset"] = name
     out = json_out or default_folder("metrics", run) / f"metrics-{report.world}{'' if name == 'full' else '-' + name}.json"
-    atomic_write_json(out, report.to_dict())
+    atomic_write_json(out, report.to_json())
     stdout = Console()
     stdout.print(_summary_table(report))
     stdout.print(_factor_table(report))

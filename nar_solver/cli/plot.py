@@ -13,7 +13,8 @@ from nar_solver.cli._outputs import default_folder
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Folder for the figures  [default: runs/plot-<RUN name>/; never RUN itself, so "
                    "the shipped models stay as committed]")
-@click.option("--device", default="cpu", show_default=True, help="auto | cpu | cuda.")
+@click.option("--device", default="auto", show_default=True,
+              help="auto | cpu | cuda | cuda:N (auto = CUDA when available).")
 def command(run: Path, out: Path | None, device: str) -> None:
     """Draw RUN's losses.png, reconstructions.png and traversal.png (rows sorted by KL, dead
     dimensions marked; docs/training.md) into --out."""

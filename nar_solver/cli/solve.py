@@ -11,8 +11,8 @@ from rich.table import Table
 from nar_solver.cli._solver_options import checked_manifold, ga_options, model_options, settings_from
 from nar_solver.errors import PuzzleError
 from nar_solver.io import check_writable
+from nar_solver.solve.registry import SOLVER_NAMES, make_solver
 from nar_solver.solve.report import solve_report
-from nar_solver.solve.solver import SOLVER_NAMES, make_solver
 from nar_solver.world.formats import load_puzzles
 
 

@@ -41,7 +41,8 @@ def parse_dims(text: str | None) -> list[int] | None:
               help="Output PNG  [default: runs/traverse-<RUN name>/traverse_<IMAGE name>.png]")
 @click.option("--gif", is_flag=True,
               help="Also write an animated GIF of the sweep (every dimension at once) beside the PNG.")
-@click.option("--device", default="cpu", show_default=True, help="auto | cpu | cuda.")
+@click.option("--device", default="auto", show_default=True,
+              help="auto | cpu | cuda | cuda:N (auto = CUDA when available).")
 def command(run, image, start, stop, steps, dims, mode, out, gif, device):
     """Decode IMAGE's code with each latent dimension of RUN swept: one row per dimension, sorted by
     its KL over training images (dead dimensions greyed), labelled with the factor it carries when
@@ -49,14 +50,13 @@ def command(run, image, start, stop, steps, dims, mode, out, gif, device):
 
     A fine sweep: --from -0.5 --to 0.5 --steps 11 (offsets of 0.1); docs/training.md.
     """
-    from nar_solver.animation import traversal_gif
     from nar_solver.cli._outputs import default_folder
     from nar_solver.device import resolve_device
-    from nar_solver.figures import traversal_grid
+    from nar_solver.figures import row_label, row_order, traversal_gif, traversal_grid
     from nar_solver.io import check_writable
-    from nar_solver.model.checkpoint import load_model
+    from nar_solver.run.checkpoint import load_model
     from nar_solver.model.dimension_names import dimension_factors
-    from nar_solver.model.traversal import row_label, row_order, sweep_values, traverse
+    from nar_solver.model.traversal import sweep_values, traverse
     from nar_solver.train.report import training_kl
     from nar_solver.world.formats import load_grey_png
 

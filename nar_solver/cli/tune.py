@@ -8,20 +8,17 @@ from rich.console import Console
 from rich.table import Table
 
 from nar_solver.cli._outputs import default_folder
-from nar_solver.cli._solver_options import MIN_POPULATION, checked_manifold, model_options, settings_from
+from nar_solver.cli._solver_options import checked_manifold, model_options, puzzle_set_options, settings_from
 from nar_solver.cli.evaluate import load_set
 from nar_solver.errors import NarError
 from nar_solver.evaluate.tuning import parse_int_list, tune
 from nar_solver.io import atomic_write_json, check_writable
+from nar_solver.solve.ga import MIN_POPULATION
 from nar_solver.solve.solver import GASolver
 
 
 @click.command(name="tune")
-@click.argument("path", type=click.Path(path_type=Path), required=False)
-@click.option("--problems", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="A few-shot-nar problems JSON (with --images).")
-@click.option("--images", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="The few-shot-nar image folder (with --problems).")
+@puzzle_set_options
 @click.option("--population", "populations", default="16,32,64,128", show_default=True,
               help="Comma-separated population sizes.")
 @click.option("--generations", "generation_list", default="10,25,50", show_default=True,
@@ -50,8 +47,8 @@ def command(path, problems, images, populations, generation_list, checkpoint, ma
     pops = parse_int_list(populations, "--population")
     gens = parse_int_list(generation_list, "--generations")
     if min(pops) < MIN_POPULATION:
-        raise NarError(f"--population values must be at least {MIN_POPULATION} (the GA keeps "
-                       f"{MIN_POPULATION - 1} elite chromosomes), got {min(pops)}")
+        raise NarError(f"--population values must be at least {MIN_POPULATION} (the GA keeps 2 elite "
+                       f"chromosomes and needs offspring), got {min(pops)}")
     puzzles = load_set(path, problems, images, limit)
     if not puzzles:
         raise NarError("no puzzles found", path or problems)
@@ -82,7 +79,7 @@ def command(path, problems, images, populations, generation_list, checkpoint, ma
                   f"({rec.accuracy:.1%}, {rec.seconds_per_puzzle:.3f} s/puzzle)")
     atomic_write_json(json_out, report.to_json())  # first: a failing plot must not lose the results
     click.echo(f"results: {json_out}")
-    from nar_solver.solve.figures import tuning_figure
+    from nar_solver.evaluate.figures import tuning_figure
 
     tuning_figure(report, plot)
     click.echo(f"plot: {plot}")

@@ -1,16 +1,22 @@
-"""Training data: procedural NAR boards and objects, puzzle folders on disk, procedural dSprites.
+"""Ground-truth worlds as uint8 batches: procedural NAR boards and objects, procedural dSprites,
+puzzle folders on disk. One world type serves training and the metrics (:mod:`nar_solver.data.factors`).
 
-``make_source(config)`` builds the source a TrainConfig names; ``BatchStream`` turns it into seeded,
-endless uint8 batches on the training device.
+``make_source(config)`` builds the source a TrainConfig names, ``make_world(name)`` the factor world
+a metric measures on; :class:`nar_solver.data.stream.BatchStream` turns a source into seeded,
+endless uint8 batches on the training device. Nothing here but the stream needs torch.
 """
 from __future__ import annotations
 
+from nar_solver.data.factors import FactorWorld
 from nar_solver.data.sources import BoardsSource, DSpritesSource, FolderSource, ObjectsSource
-from nar_solver.data.stream import BatchStream
+from nar_solver.errors import NarError
+
+#: The factor worlds the disentanglement metrics measure on.
+WORLD_NAMES = ("dsprites", "objects")
 
 
 def make_source(config):
-    """The training source a :class:`nar_solver.train.TrainConfig` asks for."""
+    """The training source a :class:`nar_solver.run.config.TrainConfig` asks for."""
     jitter = 0.0 if config.jitter is None else config.jitter
     if config.data == "objects":
         return ObjectsSource(jitter, config.jitter_fraction, config.variation, config.training_shapes,
@@ -23,4 +29,14 @@ def make_source(config):
     return FolderSource(config.data)
 
 
-__all__ = ["BatchStream", "BoardsSource", "DSpritesSource", "FolderSource", "ObjectsSource", "make_source"]
+def make_world(name: str) -> FactorWorld:
+    """``"dsprites"`` or ``"objects"`` (every NAR shape, plain on its cell) -> the factor world."""
+    if name == "dsprites":
+        return DSpritesSource()
+    if name == "objects":
+        return ObjectsSource()
+    raise NarError(f"unknown factor world {name!r}; choose one of {', '.join(WORLD_NAMES)}")
+
+
+__all__ = ["BoardsSource", "DSpritesSource", "FactorWorld", "FolderSource", "ObjectsSource", "WORLD_NAMES",
+           "make_source", "make_world"]

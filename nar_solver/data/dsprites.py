@@ -28,6 +28,7 @@ from functools import cached_property
 
 import numpy as np
 
+from nar_solver.data.factors import check_factor_indices, uniform_factors
 from nar_solver.errors import NarError
 
 SHAPE_NAMES: tuple[str, ...] = ("square", "ellipse", "heart")
@@ -183,19 +184,12 @@ def render(factors: np.ndarray, geometry: DSpritesGeometry = DEFAULT_GEOMETRY) -
 
 def check_factors(factors: np.ndarray) -> np.ndarray:
     """Validate grid indices: integer array (N, 5) within :data:`FACTOR_SIZES`."""
-    factors = np.asarray(factors)
-    if factors.ndim != 2 or factors.shape[1] != len(FACTOR_SIZES):
-        raise NarError(f"dSprites factors must have shape (N, {len(FACTOR_SIZES)}), got {factors.shape}")
-    if not np.issubdtype(factors.dtype, np.integer):
-        raise NarError("dSprites factors must be integer grid indices")
-    if factors.size and ((factors < 0).any() or (factors >= np.asarray(FACTOR_SIZES)).any()):
-        raise NarError(f"dSprites factor index out of range; sizes are {FACTOR_SIZES}")
-    return factors.astype(np.int64, copy=False)
+    return check_factor_indices(factors, FACTOR_SIZES, "dSprites")
 
 
 def sample_factors(rng: np.random.Generator, n: int) -> np.ndarray:
     """Uniform random grid indices (n, 5), every factor independent (as in the full grid)."""
-    return np.stack([rng.integers(0, size, n) for size in FACTOR_SIZES], axis=1).astype(np.int64)
+    return uniform_factors(FACTOR_SIZES, rng, n)
 
 
 def index_to_factors(index: np.ndarray) -> np.ndarray:
@@ -210,49 +204,3 @@ def factors_to_index(factors: np.ndarray) -> np.ndarray:
     """Inverse of :func:`index_to_factors`."""
     factors = check_factors(factors)
     return np.ravel_multi_index(tuple(factors.T), FACTOR_SIZES).astype(np.int64)
-
-
-class DSprites:
-    """The dSprites grid as a map-style dataset and a random batch source, rendered on demand.
-
-    ``len(ds)`` is 737,280 and ``ds[i]`` is image i of the published ordering; ``ds.batch(rng, n)``
-    draws n random grid points for training (uint8 (n, 64, 64), 255 background).
-    """
-
-    factor_names = FACTOR_NAMES
-    factor_sizes = FACTOR_SIZES
-
-    def __init__(self, geometry: DSpritesGeometry = DEFAULT_GEOMETRY):
-        self.geometry = geometry
-
-    def __len__(self) -> int:
-        return NUM_IMAGES
-
-    def __getitem__(self, index: int) -> np.ndarray:
-        if not 0 <= int(index) < NUM_IMAGES:
-            raise IndexError(index)
-        return self.render(index_to_factors(index))[0]
-
-    def images(self, indices: np.ndarray) -> np.ndarray:
-        """Images for flat indices of the published ordering."""
-        return self.render(index_to_factors(indices))
-
-    def render(self, factors: np.ndarray) -> np.ndarray:
-        return render(factors, self.geometry)
-
-    def sample_factors(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        return sample_factors(rng, n)
-
-    def sample(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Random (images, factors) pair, for anything that also wants the ground truth."""
-        factors = sample_factors(rng, n)
-        return self.render(factors), factors
-
-    def batch(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """A random training batch: uint8 (n, 64, 64)."""
-        return self.render(sample_factors(rng, n))
-
-
-def random_batch(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Shorthand for ``DSprites().batch(rng, n)``: what ``nar-solver train --data dsprites`` draws."""
-    return render(sample_factors(rng, n))

@@ -1,6 +1,8 @@
-"""Training images: endless procedural NAR boards and objects, a folder of PNGs, dSprites.
+"""Training images and ground-truth worlds: procedural NAR boards and objects, dSprites, a folder of PNGs.
 
-Every source hands out uint8 grey batches (N, 64, 64), 255 = white. Procedural sources draw each
+Every source hands out uint8 grey batches (N, 64, 64), 255 = white. The NAR objects and dSprites
+are also the factor worlds the metrics measure on (:class:`nar_solver.data.factors.FactorWorld`):
+the same class serves training and the metrics. Procedural sources draw each
 batch from a numpy Generator seeded by (seed, rank, step, which), so any batch can be recomputed
 from its step number alone: resuming needs no data state and every distributed rank gets its own
 stream. Rendering composites cached 20x20 glyph tiles with vectorised numpy.
@@ -11,9 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
+from nar_solver.data import dsprites
+from nar_solver.data.factors import check_factor_indices, uniform_factors
 from nar_solver.data.render import composite_min, paste_tiles, render_single_objects
 from nar_solver.errors import NarError
-from nar_solver.world.board import GRID, IMAGE_SIZE, WHITE
+from nar_solver.world.board import GRID, IMAGE_SIZE, WHITE, render_object
 from nar_solver.world.glyphs import SHAPES, GlyphVariation, glyph_bank, glyph_tile
 
 CELLS = GRID * GRID
@@ -59,12 +63,15 @@ class GlyphTiles:
 class ObjectsSource:
     """Single-object boards: one glyph in one cell, the factors being shape, x and y.
 
-    A fraction ``1 - jitter_fraction`` of the images sits exactly on its cell (as in puzzles); the
-    rest is moved by a continuous offset uniform in [-jitter, jitter] px on each axis, so x and y
-    are smooth latent axes rather than three isolated points.
+    Training draws (:meth:`draw`): a fraction ``1 - jitter_fraction`` of the images sits exactly on
+    its cell (as in puzzles); the rest is moved by a continuous offset uniform in [-jitter, jitter]
+    px on each axis, so x and y are smooth latent axes rather than three isolated points.
+    As a factor world (:meth:`sample_factors`, :meth:`render`) the factors are shape (one per
+    shape), x (3 columns) and y (3 rows), each tuple drawn plainly on its cell: one image per tuple.
     """
 
     name = "objects"
+    factor_names = ("shape", "x", "y")
 
     def __init__(self, jitter: float = 2.0, jitter_fraction: float = 0.5, variation: bool = False,
                  shapes: tuple[str, ...] = SHAPES, seed: int = 0):
@@ -72,9 +79,27 @@ class ObjectsSource:
             raise NarError(f"jitter must be >= 0 and jitter_fraction in [0, 1], got {jitter}, {jitter_fraction}")
         self.jitter, self.jitter_fraction = float(jitter), float(jitter_fraction)
         self.glyphs = GlyphTiles(shapes, variation, seed)
+        self._table: np.ndarray | None = None
 
-    def factors(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
-        """Random factors: shape index, cell x, cell y and the pixel offsets dx, dy."""
+    @property
+    def factor_sizes(self) -> tuple[int, ...]:
+        return (len(self.glyphs.shapes), GRID, GRID)
+
+    def sample_factors(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return uniform_factors(self.factor_sizes, rng, n)
+
+    def render(self, factors: np.ndarray) -> np.ndarray:
+        """Factor indices (N, 3) -> each object plain on its cell, (N, 64, 64)."""
+        factors = check_factor_indices(factors, self.factor_sizes, self.name)
+        if self._table is None:  # 20 x 3 x 3 images, rendered once
+            n_shape, n_x, n_y = self.factor_sizes
+            self._table = np.stack([render_object(shape, x, y) for shape in self.glyphs.shapes
+                                    for x in range(n_x) for y in range(n_y)]).reshape(n_shape, n_x, n_y,
+                                                                                      IMAGE_SIZE, IMAGE_SIZE)
+        return self._table[factors[:, 0], factors[:, 1], factors[:, 2]]
+
+    def placements(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+        """Random training placements: shape index, cell x, cell y and the pixel offsets dx, dy."""
         shape = rng.integers(0, len(self.glyphs.shapes), n)
         cell = rng.integers(0, CELLS, n)
         moved = rng.random(n) < self.jitter_fraction
@@ -82,12 +107,13 @@ class ObjectsSource:
         dy = np.where(moved, rng.uniform(-self.jitter, self.jitter, n), 0.0)
         return {"shape": shape, "x": cell % GRID, "y": cell // GRID, "dx": dx, "dy": dy}
 
-    def render(self, rng: np.random.Generator, factors: dict[str, np.ndarray]) -> np.ndarray:
-        tiles = self.glyphs.draw(rng, factors["shape"])
-        return render_single_objects(tiles, factors["x"], factors["y"], factors["dx"], factors["dy"])
+    def place(self, rng: np.random.Generator, placements: dict[str, np.ndarray]) -> np.ndarray:
+        """The images of :meth:`placements` (a glyph variant drawn per object when varied)."""
+        tiles = self.glyphs.draw(rng, placements["shape"])
+        return render_single_objects(tiles, placements["x"], placements["y"], placements["dx"], placements["dy"])
 
     def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        return self.render(rng, self.factors(rng, n))
+        return self.place(rng, self.placements(rng, n))
 
 
 class BoardsSource:
@@ -116,7 +142,8 @@ class BoardsSource:
         shape = rng.integers(0, len(self.objects.glyphs.shapes), (n, self.max_objects))
         return {"count": count, "shape": shape, "x": cells % GRID, "y": cells // GRID}
 
-    def render(self, rng: np.random.Generator, layout: dict[str, np.ndarray]) -> np.ndarray:
+    def place(self, rng: np.random.Generator, layout: dict[str, np.ndarray]) -> np.ndarray:
+        """The images of :meth:`layout`."""
         count, shape, cx, cy = layout["count"], layout["shape"], layout["x"], layout["y"]
         n = len(count)
         if self.objects.jitter == 0.0:
@@ -129,27 +156,34 @@ class BoardsSource:
         layers = np.full((self.max_objects, n, IMAGE_SIZE, IMAGE_SIZE), WHITE, dtype=np.uint8)
         for slot in range(self.max_objects):
             batch = np.nonzero(count > slot)[0]
-            factors = self.objects.factors(rng, len(batch))
-            factors.update(shape=shape[batch, slot], x=cx[batch, slot], y=cy[batch, slot])
-            layers[slot, batch] = self.objects.render(rng, factors)
+            placements = self.objects.placements(rng, len(batch))
+            placements.update(shape=shape[batch, slot], x=cx[batch, slot], y=cy[batch, slot])
+            layers[slot, batch] = self.objects.place(rng, placements)
         return composite_min(layers)
 
     def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        return self.render(rng, self.layout(rng, n))
+        return self.place(rng, self.layout(rng, n))
 
 
 class DSpritesSource:
-    """The procedural dSprites grid (``nar_solver.data.dsprites``), uniform over all factors."""
+    """Procedural dSprites (:mod:`nar_solver.data.dsprites`), uniform over all factors: the training
+    source and the factor world."""
 
     name = "dsprites"
+    factor_names = dsprites.FACTOR_NAMES
+    factor_sizes = dsprites.FACTOR_SIZES
 
-    def __init__(self):
-        from nar_solver.data import dsprites
+    def __init__(self, geometry: dsprites.DSpritesGeometry = dsprites.DEFAULT_GEOMETRY):
+        self.geometry = geometry
 
-        self._random_batch = dsprites.random_batch
+    def sample_factors(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return dsprites.sample_factors(rng, n)
+
+    def render(self, factors: np.ndarray) -> np.ndarray:
+        return dsprites.render(factors, self.geometry)
 
     def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        return self._random_batch(rng, n)
+        return self.render(self.sample_factors(rng, n))
 
 
 class FolderSource:

@@ -11,12 +11,14 @@ import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
+from nar_solver.data import WORLD_NAMES, make_world
+from nar_solver.data.factors import FactorWorld
 from nar_solver.errors import NarError
-from nar_solver.evaluate.factors import WORLD_NAMES, Encoder, FactorWorld, make_world, sample_codes
+from nar_solver.evaluate.factors import Encoder, sample_codes
 from nar_solver.evaluate.intervention import InterventionResult, InterventionSettings, intervention_score
 from nar_solver.evaluate.metrics import (
     DCIResult,
@@ -30,6 +32,9 @@ from nar_solver.evaluate.metrics import (
     mig,
 )
 
+if TYPE_CHECKING:  # the metrics themselves never need torch; only a checkpoint's config is typed here
+    from nar_solver.run.config import TrainConfig
+
 
 @dataclass(frozen=True)
 class DisentanglementSettings:
@@ -42,30 +47,29 @@ class DisentanglementSettings:
 
     @classmethod
     def full(cls) -> "DisentanglementSettings":
-        """The reference protocol (docs/metrics.md): 10,000 + 5,000 votes of 64 images, 10,000-sample MIG, DCI on
-        10,000 / 5,000 with 100 trees (about a million images encoded in all)."""
+        """The reference protocol (docs/metrics.md): 10,000 + 5,000 votes of 64 images, 10,000-sample
+        MIG, DCI on 10,000 / 5,000 with 100 trees (about a million images encoded in all)."""
         return cls()
 
     @classmethod
     def standard(cls) -> "DisentanglementSettings":
         """A tenth of the votes of :meth:`full` (1,000 + 500) and DCI with 50 trees on 5,000 / 2,500:
         about 130,000 images on dSprites, affordable on a CPU; what the README table uses."""
-        return cls(
-            factorvae=FactorVAESettings(variance_samples=10_000, batch_size=64, train_votes=1_000, eval_votes=500),
-            mig=MIGSettings(samples=10_000),
-            dci=DCISettings(train_samples=5_000, test_samples=2_500, trees=50),
-            intervention=InterventionSettings(variance_samples=10_000, pairs=1_000, groups=32, group_size=64),
-        )
+        return cls.sized(10_000, (1_000, 500), 64, (5_000, 2_500, 50), (1_000, 32, 64))
 
     @classmethod
     def fast(cls) -> "DisentanglementSettings":
         """Seconds, for smoke tests: noisy numbers, never for reporting."""
-        return cls(
-            factorvae=FactorVAESettings(variance_samples=1_000, batch_size=32, train_votes=100, eval_votes=50),
-            mig=MIGSettings(samples=1_000),
-            dci=DCISettings(train_samples=500, test_samples=250, trees=5),
-            intervention=InterventionSettings(variance_samples=1_000, pairs=100, groups=8, group_size=16),
-        )
+        return cls.sized(1_000, (100, 50), 32, (500, 250, 5), (100, 8, 16))
+
+    @classmethod
+    def sized(cls, samples: int, votes: tuple[int, int], batch: int, dci: tuple[int, int, int],
+              sis: tuple[int, int, int]) -> "DisentanglementSettings":
+        """Every metric at given sizes: ``samples`` random scenes (variances, MIG), FactorVAE ``votes``
+        (train, eval) of ``batch`` images, DCI (train, test, trees), SIS (pairs, groups, group size)."""
+        return cls(FactorVAESettings(variance_samples=samples, batch_size=batch, train_votes=votes[0],
+                                     eval_votes=votes[1]),
+                   MIGSettings(samples=samples), DCISettings(*dci), InterventionSettings(samples, *sis))
 
     @classmethod
     def preset(cls, name: str) -> "DisentanglementSettings":
@@ -101,7 +105,7 @@ class DisentanglementReport:
             "sis": self.intervention.score,
         }
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         """JSON-safe (NaN, for a factor a metric cannot score, becomes null)."""
         return _json_safe({"summary": self.summary(), **asdict(self)})
 
@@ -187,10 +191,9 @@ def model_encoder(vae, device, batch_size: int = 1024) -> Encoder:
     return encode
 
 
-def default_world_for(config: Any) -> str:
+def default_world_for(config: TrainConfig) -> str:
     """The world a checkpoint is measured on by default: the one it was trained on, else objects."""
-    data = getattr(config, "data", None)
-    return data if data in WORLD_NAMES else "objects"
+    return config.data if config.data in WORLD_NAMES else "objects"
 
 
 def evaluate_checkpoint(
@@ -203,7 +206,7 @@ def evaluate_checkpoint(
 ) -> DisentanglementReport:
     """Load a run folder's VAE and measure it on ``data`` (default: its training world)."""
     from nar_solver.device import resolve_device
-    from nar_solver.model.checkpoint import load_model
+    from nar_solver.run.checkpoint import load_model
     from nar_solver.seeding import seed_everything
 
     seed_everything(seed)
@@ -213,14 +216,6 @@ def evaluate_checkpoint(
     world = make_world(world_name)
     report = evaluate_disentanglement(model_encoder(loaded.vae, torch_device), world, seed, settings, progress)
     config = loaded.config
-    report.run = {
-        "run_dir": str(Path(run_dir)),
-        "step": loaded.step,
-        "trained_on": getattr(config, "data", None),
-        "tc": getattr(config, "tc", None),
-        "gamma": getattr(config, "gamma", None),
-        "beta": getattr(config, "beta", None),
-        "z_dim": getattr(config, "z_dim", None),
-        "device": str(torch_device),
-    }
+    report.run = {"run_dir": str(Path(run_dir)), "step": loaded.step, "trained_on": config.data, "tc": config.tc,
+                  "gamma": config.gamma, "beta": config.beta, "z_dim": config.z_dim, "device": str(torch_device)}
     return report

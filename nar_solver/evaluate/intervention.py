@@ -29,11 +29,12 @@ out; variances are normalised by each dimension's variance over random scenes.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
-from nar_solver.evaluate.factors import Encoder, FactorWorld, encode_factors, fix_factor, intervene, sample_codes
+from nar_solver.data.factors import FactorWorld
+from nar_solver.evaluate.factors import Encoder, encode_factors, fix_factor, intervene, random_codes
 from nar_solver.evaluate.metrics import COLLAPSE_STD, active_dimensions
 
 
@@ -58,21 +59,12 @@ class InterventionResult:
     first_order: list[list[float]]
     active_dims: list[int]
 
-    def to_dict(self) -> dict:
-        return asdict(self)
 
-
-def intervention_score(
-    encode: Encoder,
-    world: FactorWorld,
-    rng: np.random.Generator,
-    settings: InterventionSettings = InterventionSettings(),
-    global_codes: np.ndarray | None = None,
-) -> InterventionResult:
+def intervention_score(encode: Encoder, world: FactorWorld, rng: np.random.Generator,
+                       settings: InterventionSettings = InterventionSettings(),
+                       global_codes: np.ndarray | None = None) -> InterventionResult:
     """SIS of an encoder on a factor world; ``global_codes`` reuses a random sample's codes."""
-    if global_codes is None:
-        _, global_codes = sample_codes(encode, world, rng, settings.variance_samples)
-    global_codes = np.asarray(global_codes, dtype=np.float64)
+    global_codes = random_codes(encode, world, rng, settings.variance_samples, global_codes)
     active = active_dimensions(global_codes, settings.collapse_std)
     active_ids = np.flatnonzero(active)
     n_factors = len(world.factor_sizes)

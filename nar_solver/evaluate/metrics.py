@@ -1,6 +1,6 @@
 """Disentanglement metrics against ground-truth factors: FactorVAE score, MIG and DCI.
 
-Each follows the published definitions, as docs/metrics.md spells them out (Kim & Mnih 2018; Chen et al. 2018; Eastwood &
+Each follows docs/metrics.md (Kim & Mnih 2018; Chen et al. 2018; Eastwood &
 Williams 2018, with the sample sizes of the large reference study by Locatello et al. 2019):
 
 - FactorVAE score: prune collapsed code dimensions (std of the mean below 0.05 over a random
@@ -22,12 +22,13 @@ functions of (codes, factors) samples, so they can be validated on synthetic cod
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from nar_solver.errors import NarError
-from nar_solver.evaluate.factors import Encoder, FactorWorld, encode_factors, fix_factor, sample_codes
+from nar_solver.data.factors import FactorWorld
+from nar_solver.evaluate.factors import Encoder, encode_factors, fix_factor, random_codes
 
 #: Dimensions whose code mean varies less than this (std over random scenes) count as collapsed.
 COLLAPSE_STD = 0.05
@@ -105,9 +106,6 @@ class FactorVAEResult:
     #: votes[j][k]: training votes for (active dimension j, factor k).
     votes: list[list[int]] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
 
 def _cast_votes(
     encode: Encoder,
@@ -131,17 +129,11 @@ def _cast_votes(
     return chosen, dims
 
 
-def factorvae_score(
-    encode: Encoder,
-    world: FactorWorld,
-    rng: np.random.Generator,
-    settings: FactorVAESettings = FactorVAESettings(),
-    global_codes: np.ndarray | None = None,
-) -> FactorVAEResult:
+def factorvae_score(encode: Encoder, world: FactorWorld, rng: np.random.Generator,
+                    settings: FactorVAESettings = FactorVAESettings(),
+                    global_codes: np.ndarray | None = None) -> FactorVAEResult:
     """Kim & Mnih's disentanglement score; ``global_codes`` reuses a random sample's codes."""
-    if global_codes is None:
-        _, global_codes = sample_codes(encode, world, rng, settings.variance_samples)
-    global_codes = np.asarray(global_codes, dtype=np.float64)
+    global_codes = random_codes(encode, world, rng, settings.variance_samples, global_codes)
     factor_ids = np.flatnonzero(np.asarray(world.factor_sizes) > 1)
     chance = 1.0 / max(factor_ids.size, 1)
     active = active_dimensions(global_codes, settings.collapse_std)
@@ -178,9 +170,6 @@ class MIGResult:
     #: mutual_information[j][k] in nats, dimension j x factor k.
     mutual_information: list[list[float]]
     factor_entropy: list[float]
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def mig(codes: np.ndarray, factors: np.ndarray, bins: int = 20) -> MIGResult:
@@ -222,9 +211,6 @@ class DCIResult:
     test_accuracy: list[float]
     #: importance[j][k]: importance of dimension j for predicting factor k.
     importance: list[list[float]]
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def _entropy_rows(matrix: np.ndarray, base: int) -> np.ndarray:

@@ -15,10 +15,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Callable, Iterable
 
+import torch
+import torch.distributed as dist
+
+from nar_solver.device import auto_threads, resolve_device
+from nar_solver.distributed import DistContext
 from nar_solver.errors import RunFailure
 from nar_solver.evaluate.accuracy import AccuracyReport, PuzzleResult, evaluate
 from nar_solver.solve.solver import Solver
-from nar_solver.train.distributed import DistContext
 from nar_solver.world.puzzle import Puzzle
 
 #: How long a rank waits at the gather for the slowest rank (shards of GA solves can take hours).
@@ -38,10 +42,6 @@ def rank_device(device: str, ctx: DistContext | None = None) -> str:
     ctx = ctx or DistContext.from_env()
     if not ctx.enabled:
         return device
-    import torch
-
-    from nar_solver.device import resolve_device
-
     resolved = resolve_device(device)
     if resolved.type != "cuda" or resolved.index is not None:
         return device
@@ -58,17 +58,9 @@ def evaluate_sharded(puzzles: Iterable[Puzzle], solver: Solver,
     if not ctx.enabled:
         return evaluate(puzzles, solver, progress)
 
-    import torch
-    import torch.distributed as dist
-
-    from nar_solver.device import auto_threads
-
     if torch.get_num_threads() > 1:
         torch.set_num_threads(auto_threads(ctx.world_size))  # W ranks share the cores
-    created = not dist.is_initialized()
-    if created:
-        dist.init_process_group(backend="gloo", rank=ctx.rank, world_size=ctx.world_size, timeout=GATHER_TIMEOUT)
-    try:
+    with ctx.process_group(timeout=GATHER_TIMEOUT):  # gloo: only results travel, never tensors
         indices = shard_indices(len(puzzles), ctx)
         failure: BaseException | None = None
         try:
@@ -78,9 +70,6 @@ def evaluate_sharded(puzzles: Iterable[Puzzle], solver: Solver,
         message = None if failure is None else " ".join(str(failure).split()) or failure.__class__.__name__
         gathered: list = [None] * ctx.world_size
         dist.all_gather_object(gathered, (indices, local, message))
-    finally:
-        if created:
-            dist.destroy_process_group()
     if failure is not None:
         raise failure
     for rank, (_, _, message) in enumerate(gathered):

@@ -116,4 +116,4 @@ def tune(puzzles: Sequence[Puzzle], populations: Sequence[int], generations: Seq
             if progress is not None:
                 progress(point)
     mark_pareto(points, tolerance)
-    return TuneReport(points, tolerance, {**settings.to_dict(), "repeats": repeats})
+    return TuneReport(points, tolerance, {**settings.to_json(), "repeats": repeats})

@@ -1,7 +1,10 @@
-"""Conversions between puzzle-world grey images and model "ink" tensors.
+"""Conversions between puzzle-world grey images and "ink", the one home of the image conventions.
 
-The world draws dark strokes on white (uint8, 255 = background). The model's Bernoulli decoder
-models ink, so its input is ``1 - grey / 255``: background 0, strokes near 1.
+The world draws dark strokes on white (uint8 (64, 64), 255 = background; the size is
+:data:`nar_solver.world.board.IMAGE_SIZE`). The model's Bernoulli decoder models ink, so its input
+is ``1 - grey / 255``: background 0, strokes near 1. :func:`to_ink` makes the model's input tensors,
+:func:`ink_of` the numpy ink that perception and pixel distances work on, and :func:`ink_to_grey`
+turns ink (a decoder's probabilities, or a pixel prediction) back into grey images.
 """
 from __future__ import annotations
 
@@ -9,8 +12,7 @@ import numpy as np
 import torch
 
 from nar_solver.errors import NarError
-
-IMAGE_SIZE = 64
+from nar_solver.world.board import IMAGE_SIZE
 
 
 def to_ink(images, device: torch.device | str | None = None) -> torch.Tensor:
@@ -28,9 +30,19 @@ def to_ink(images, device: torch.device | str | None = None) -> torch.Tensor:
     return (255 - tensor).float().div_(255.0)
 
 
-def ink_to_grey(ink: torch.Tensor) -> np.ndarray:
-    """Ink or Bernoulli probabilities in [0, 1], (N,1,64,64) or (N,64,64) -> uint8 grey numpy (N,64,64)."""
-    ink = ink.detach().float()
+def ink_of(board) -> np.ndarray:
+    """float32 numpy ink (0 = white background, 1 = black) of uint8 grey images of any shape.
+
+    Computed as ``1 - grey / 255`` in float32, the numbers perception's thresholds were set on
+    (:func:`to_ink` computes ``(255 - grey) / 255``, which can differ from it in the last bit).
+    """
+    return 1.0 - np.asarray(board, dtype=np.float32) / 255.0
+
+
+def ink_to_grey(ink: torch.Tensor | np.ndarray) -> np.ndarray:
+    """Ink or Bernoulli probabilities in [0, 1], (N,1,64,64) or (N,64,64), torch or numpy -> uint8
+    grey numpy (N,64,64)."""
+    ink = torch.as_tensor(ink).detach().float()
     if ink.dim() == 4:
         if ink.shape[1] != 1:
             raise NarError(f"ink_to_grey expects one channel, got shape {tuple(ink.shape)}")

@@ -9,11 +9,9 @@ import torch
 from nar_solver.errors import NarError
 from nar_solver.model.images import ink_to_grey, to_ink
 from nar_solver.model.vae import FactorVAE
+from nar_solver.world.board import IMAGE_SIZE
 
 TRAVERSAL_MODES = ("offset", "absolute")
-#: A dimension whose mean KL to the prior (nats, over training images) is below this carries no
-#: information: the encoder ignores the input there (a "dead" or collapsed dimension).
-DEAD_KL = 0.1
 
 
 @torch.no_grad()
@@ -41,7 +39,7 @@ def traverse(vae: FactorVAE, image: np.ndarray, values: Sequence[float], dims: S
     for row, d in enumerate(dims):
         codes[row, :, d] = (mu[d] + value_t) if mode == "offset" else value_t
     logits = vae.decode(codes.view(-1, vae.z_dim)).float()
-    sweeps = ink_to_grey(torch.sigmoid(logits)).reshape(len(dims), len(values), 64, 64)
+    sweeps = ink_to_grey(torch.sigmoid(logits)).reshape(len(dims), len(values), IMAGE_SIZE, IMAGE_SIZE)
     return recon, sweeps, mu.cpu().numpy()
 
 
@@ -55,37 +53,3 @@ def sweep_values(start: float, stop: float, steps: int) -> list[float]:
         return [float(start)]
     return [round(float(v), 10) for v in np.linspace(start, stop, steps)]
 
-
-def row_order(dims: Sequence[int], kl: Sequence[float] | None) -> list[int]:
-    """Indices into ``dims``: by KL of their dimension, largest first (stable), or as given."""
-    if kl is None:
-        return list(range(len(dims)))
-    return sorted(range(len(dims)), key=lambda i: -float(kl[dims[i]]))
-
-
-def row_label(dim: int, kl: Sequence[float] | None, factors: dict[int, str] | None) -> tuple[str, bool]:
-    """('z3 x  KL 2.31', dead?) for one traversal row: the dimension, the factor it carries when
-    known, its KL and whether it is dead (KL below :data:`DEAD_KL`)."""
-    name = f"z{dim}"
-    factor = (factors or {}).get(int(dim))
-    if factor:
-        name += f" {factor}"
-    if kl is None:
-        return name, False
-    value = float(kl[dim])
-    dead = value < DEAD_KL
-    return f"{name}  KL {value:.2f}" + (" dead" if dead else ""), dead
-
-
-def traversal_columns(values: Sequence[float], mode: str = "offset") -> tuple[list[str], int]:
-    """Column headings of a traversal figure and the index of the column that shows the unperturbed
-    reconstruction. It is drawn once: in offset mode the column of offset 0 when the sweep has
-    one, else (and in absolute mode) a "recon" column of its own after the input."""
-    values = [float(v) for v in values]
-    zero = [i for i, v in enumerate(values) if abs(v) < 1e-9] if mode == "offset" else []
-    sign = "+" if mode == "offset" else ""
-    swept = [("0 (recon)" if zero and i == zero[0] else f"{sign}{v:g}" if v > 0 else f"{v:g}")
-             for i, v in enumerate(values)]
-    if zero:
-        return ["input"] + swept, 1 + zero[0]
-    return ["input", "recon"] + swept, 1

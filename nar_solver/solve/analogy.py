@@ -2,7 +2,7 @@
 
 - :func:`slot_deltas` is *latent arithmetic*: the mean code difference between the right output's
   objects and the input's objects, per slot. It is a baseline on its own.
-- :func:`seed_genomes` turns the examples into starting chromosomes for the GA (a strong solver
+- :func:`start_genomes` turns the examples into starting chromosomes for the GA (a strong solver
   starts from what the data says): the identity, the latent-arithmetic deltas, one exact solution
   per single-object example, and a per-dimension fit that chooses between *shift* and *set* on
   matched (input, output) object pairs.
@@ -99,13 +99,13 @@ def fitted_genome(enc: EncodedPuzzle, layout: GenomeLayout, deltas: np.ndarray,
     return layout.from_parts(delta, set_mask, set_value)
 
 
-def seed_genomes(enc: EncodedPuzzle, layout: GenomeLayout, limit: int) -> list[np.ndarray]:
+def start_genomes(enc: EncodedPuzzle, layout: GenomeLayout, limit: int) -> list[np.ndarray]:
     """Up to ``limit`` data-driven starting chromosomes, most general first."""
     deltas = slot_deltas(enc)
-    seeds = [fitted_genome(enc, layout, deltas), layout.from_parts(deltas), layout.identity()]
+    starts = [fitted_genome(enc, layout, deltas), layout.from_parts(deltas), layout.identity()]
     singles = _single_object_deltas(enc)
     reference = singles[0] if singles else None
     for x in singles:
         x = _align(reference, x) if reference is not None else x
-        seeds.append(layout.from_parts(x))
-    return seeds[:max(0, limit)]
+        starts.append(layout.from_parts(x))
+    return starts[:max(0, limit)]

@@ -14,9 +14,9 @@ import zlib
 
 import numpy as np
 
+from nar_solver.model.images import ink_of, ink_to_grey
 from nar_solver.seeding import seed_everything
 from nar_solver.solve.analogy import slot_deltas
-from nar_solver.solve.perception import ink_of
 from nar_solver.solve.solver import Solution, Solver, rule_solution, solution_from_scores
 from nar_solver.world.puzzle import Puzzle
 
@@ -72,9 +72,8 @@ class PixelAnalogySolver(Solver):
         scores = -_mse(prediction[None], ink_of(puzzle.query_options))
         solution = solution_from_scores(scores, PIXEL_TEMPERATURE, self.name, solved, len(examples))
         if with_images:
-            solution.details["predicted_query"] = np.rint(255 * (1 - prediction)).astype(np.uint8)
-            solution.details["predicted_examples"] = np.stack(
-                [np.rint(255 * (1 - predict(ex.input))).astype(np.uint8) for ex in examples])
+            solution.details["predicted_query"] = ink_to_grey(prediction[None])[0]
+            solution.details["predicted_examples"] = ink_to_grey(np.stack([predict(ex.input) for ex in examples]))
         return solution
 
 

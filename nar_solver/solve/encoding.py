@@ -18,7 +18,8 @@ import torch
 
 from nar_solver.errors import PuzzleError
 from nar_solver.solve.manifold import LatentManifold
-from nar_solver.solve.perception import PerceivedObject, ink_of
+from nar_solver.model.images import ink_of
+from nar_solver.solve.perception import PerceivedObject
 from nar_solver.world.puzzle import Puzzle
 
 

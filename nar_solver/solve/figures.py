@@ -1,11 +1,10 @@
-"""The solver's pictures: one solved puzzle, and the tuning sweep (accuracy against time)."""
+"""The solver's picture of one solved puzzle (the tuning sweep's is in nar_solver/evaluate/figures.py)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
 
-from nar_solver.evaluate.stats import error_bars
 from nar_solver.figures import _pyplot, _save
 from nar_solver.solve.selfcheck import REPRODUCE_FRACTION
 
@@ -85,39 +84,4 @@ def solution_figure(puzzle, solution, path: str | Path) -> Path:
                bbox_to_anchor=(0.5, 0.03))
     fig.text(0.5, 0.0, legend if margins is not None else "", ha="center", va="bottom", fontsize=5.5,
              color="#555555")
-    return _save(fig, path)
-
-
-def tuning_figure(report, path: str | Path) -> Path:
-    """Accuracy against seconds per puzzle for every (population, generations) pair, the Pareto
-    front as a line, the recommended default ringed."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    points = report.points
-    pops = sorted({p.population for p in points})
-    cmap = plt.get_cmap("viridis")
-    for i, pop in enumerate(pops):
-        mine = sorted([p for p in points if p.population == pop], key=lambda p: p.generations)
-        colour = cmap(i / max(1, len(pops) - 1))
-        ax.plot([p.seconds_per_puzzle for p in mine], [100 * p.accuracy for p in mine], "o-", color=colour,
-                lw=0.8, ms=5, label=f"population {pop}")
-        yerr = 100 * np.array([error_bars(p.accuracy, p.interval) for p in mine]).T
-        ax.errorbar([p.seconds_per_puzzle for p in mine], [100 * p.accuracy for p in mine], yerr=yerr,
-                    fmt="none", ecolor=colour, elinewidth=0.5, alpha=0.4)
-        for p in mine:
-            ax.annotate(f"{p.generations}", (p.seconds_per_puzzle, 100 * p.accuracy), fontsize=6,
-                        xytext=(3, 3), textcoords="offset points")
-    front = report.pareto
-    ax.plot([p.seconds_per_puzzle for p in front], [100 * p.accuracy for p in front], "--", color="black",
-            lw=0.8, label="Pareto front")
-    rec = report.recommended
-    ax.scatter([rec.seconds_per_puzzle], [100 * rec.accuracy], s=180, facecolors="none", edgecolors="red",
-               linewidths=1.5, label=f"recommended: {rec.population}x{rec.generations}")
-    ax.set_xscale("log")
-    ax.set_xlabel("seconds per puzzle (log)")
-    ax.set_ylabel("accuracy (%)")
-    ax.set_title("GA: accuracy against time (labels: generations; bars: 95% intervals)", fontsize=9)
-    ax.legend(fontsize=7)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
     return _save(fig, path)

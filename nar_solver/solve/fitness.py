@@ -1,4 +1,4 @@
-"""Distances between predicted boards and options, and the fitness that the GA maximises.
+"""Distances between predicted boards and options, and the whole objective that the GA maximises.
 
 A prediction is a set of object codes. It is compared with each option either in code space
 (``code``: a Chamfer distance between the predicted and the option's object codes, no decoding)
@@ -9,6 +9,8 @@ measurement (docs/solver.md).
 Fitness uses the examples, where the right option is known: for each example the log-probability
 of the right option under a softmax over negative distances (divided by a temperature), summed
 over examples. It rewards preferring the right option over the other three, not closeness alone.
+:class:`Objective` adds the rest: an optional Occam cost of the chromosome and a pull toward
+matching the right option exactly (its weight depends on the manifold: :data:`MATCH_WEIGHTS`).
 """
 from __future__ import annotations
 
@@ -18,11 +20,15 @@ import torch.nn.functional as F
 from nar_solver.errors import NarError
 from nar_solver.solve.encoding import CodeSets, EncodedPuzzle
 from nar_solver.solve.manifold import LatentManifold
-from nar_solver.solve.transform import GenomeLayout, apply_genomes
+from nar_solver.solve.transform import GenomeLayout, apply_genomes, complexity
 
 DISTANCES: tuple[str, ...] = ("code", "pixel-mse", "pixel-bce", "ssim")
 #: Softmax temperature per distance, in that distance's units (chosen by measurement).
 TEMPERATURES: dict[str, float] = {"code": 0.05, "pixel-mse": 0.002, "pixel-bce": 0.01, "ssim": 0.02}
+#: Default match weight per manifold kind. With positions from perception (objects-xy), pulling the
+#: prediction onto the right option fixes genes the examples leave free; with entangled codes
+#: (objects, board) the exact match is out of reach and the pull costs accuracy (docs/solver.md).
+MATCH_WEIGHTS: dict[str, float] = {"objects-xy": 0.3, "objects": 0.0, "board": 0.0}
 #: Cost of an object with no counterpart (squared normalised code distance).
 MISSING_COST = 1.0
 _BIG = 1e9
@@ -156,7 +162,34 @@ class Scorer:
             d = pixel_distances(option_ink[e, answers][None], option_ink, self.distance)[0]
         return separations(d, answers)
 
-    def fitness(self, genomes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(log-likelihood (P,), distances on the examples (P, E, O))."""
-        d = self.distances(genomes)
-        return log_likelihood(d, self.encoded.answers, self.temperature), d
+
+def match_weight(kind: str, configured: float | None = None) -> float:
+    """The match weight of a manifold ``kind``: ``configured`` when given, else :data:`MATCH_WEIGHTS`."""
+    return MATCH_WEIGHTS.get(kind, 0.0) if configured is None else float(configured)
+
+
+class Objective:
+    """What the GA maximises on one puzzle, for whole populations of chromosomes:
+
+        log-likelihood of the right options (:func:`log_likelihood`)
+        - the Occam cost of the chromosome (:func:`nar_solver.solve.transform.complexity`)
+        - ``match`` x (distances to the right options) / temperature
+
+    Each call also says by how many temperatures the right option wins on each example (the
+    search stops early once it wins on all of them by a margin).
+    """
+
+    def __init__(self, scorer: Scorer, match: float = 0.0, set_cost: float = 0.0, clamp_cost: float = 0.0):
+        self.scorer, self.layout = scorer, scorer.layout
+        self.match, self.set_cost, self.clamp_cost = float(match), float(set_cost), float(clamp_cost)
+
+    def __call__(self, genomes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(P, size) chromosomes -> (fitness (P,), margins (P, E) in temperatures)."""
+        answers, temperature = self.scorer.encoded.answers, self.scorer.temperature
+        distances = self.scorer.distances(genomes)
+        fit = log_likelihood(distances, answers, temperature)
+        fit = fit - complexity(self.layout, genomes, self.set_cost, self.clamp_cost)
+        if self.match:
+            right = distances.gather(-1, answers[None, :, None].expand(distances.shape[0], -1, 1))[..., 0]
+            fit = fit - self.match * right.sum(-1) / temperature
+        return fit, margins(distances, answers) / temperature

@@ -8,8 +8,9 @@ population is scored in one batched call per generation (one decoder pass for pi
 The search stops early once the best chromosome makes the right option win on every example by
 ``stop_margin`` temperatures.
 
-Randomness: DEAP draws from python's ``random``; the rest from a numpy Generator. Both are seeded
-from ``seed``, so a run is reproducible.
+What the search maximises is :class:`nar_solver.solve.fitness.Objective`. Randomness: DEAP draws
+from python's ``random``; the rest from a numpy Generator. Both are seeded from ``run_ga``'s
+``seed``, so a run is reproducible.
 """
 from __future__ import annotations
 
@@ -19,17 +20,14 @@ from typing import Sequence
 
 import numpy as np
 import torch
-from deap import base, creator, tools
+from deap import algorithms, base, creator, tools
 
 from nar_solver.errors import NarError
-from nar_solver.solve.fitness import Scorer, margins
-from nar_solver.solve.transform import DELTA, GENES, SWITCH, VALUE, GenomeLayout, complexity
+from nar_solver.solve.fitness import Objective
+from nar_solver.solve.transform import DELTA, GENES, SWITCH, VALUE, GenomeLayout
 
-
-#: Default match weight per manifold kind. With positions from perception (objects-xy) pulling the
-#: prediction onto the right option fixes genes the examples leave free (mixed 97.5% -> 99.5%); with
-#: entangled codes (objects, board) the exact match is out of reach and the pull costs accuracy.
-MATCH_WEIGHTS: dict[str, float] = {"objects-xy": 0.3, "objects": 0.0, "board": 0.0}
+#: The smallest population: the elite (2 by default) copied unchanged, plus at least one offspring.
+MIN_POPULATION = 3
 
 
 @dataclass
@@ -49,26 +47,26 @@ class GAConfig:
     tournament: int = 3
     elite: int = 2                # best chromosomes copied unchanged into the next generation
     ensemble: int = 1             # the answer averages the query probabilities of this many best
-    seeds: int = 8                # data-driven starting chromosomes (see analogy.seed_genomes)
+    starts: int = 8               # data-driven starting chromosomes (see analogy.start_genomes)
     init_sigma: float = 0.15      # spread of random starting deltas
     init_switch: float = 0.05     # probability that a random starting chromosome sets a dimension
     stop_margin: float = 3.0      # early stop: right option ahead on every example by this many T
     match_weight: float | None = None  # pull toward matching the right option, not only beating the
-                                       # others; None: MATCH_WEIGHTS of the manifold (measured)
-    set_cost: float = 0.0         # Occam penalty (nats of fitness) per set dimension (off: measured no gain)
+                                       # others; None: fitness.MATCH_WEIGHTS of the manifold
+    set_cost: float = 0.0         # Occam penalty (nats of fitness) per set dimension (an ablation: off)
     clamp_cost: float = 0.0       # ... per unit of clamp-interval narrowing
     distance: str = "code"
     temperature: float | None = None
 
     def __post_init__(self) -> None:
-        if self.population < 2:
-            raise NarError(f"population must be at least 2, got {self.population}")
+        if self.population < MIN_POPULATION:
+            raise NarError(f"population must be at least {MIN_POPULATION}, got {self.population}")
         if self.generations < 0:
             raise NarError(f"generations must be >= 0, got {self.generations}")
         if not 0 <= self.elite < self.population:
             raise NarError(f"elite must be in 0..population-1, got {self.elite}")
 
-    def to_dict(self) -> dict:
+    def to_json(self) -> dict:
         return asdict(self)
 
 
@@ -146,85 +144,84 @@ def mutate(ind: np.ndarray, layout: GenomeLayout, sigma: float, config: GAConfig
 
 
 def make_toolbox(layout: GenomeLayout, config: GAConfig, rng: np.random.Generator) -> base.Toolbox:
-    """The DEAP toolbox of this search: creation, variation and selection operators."""
+    """The DEAP toolbox of this search: creation, variation and selection operators (``mutate``
+    takes the generation's step: see :func:`set_step`)."""
     _creator_classes()
-    lower, upper = layout.lower(), layout.upper()
     toolbox = base.Toolbox()
     toolbox.register("clone", clone)
     toolbox.register("individual", lambda: _individual(random_genome(layout, rng, config)))
     toolbox.register("mate", crossover_groups, layout=layout, rng=rng)
-    toolbox.register("mutate", mutate, layout=layout, config=config, rng=rng, lower=lower, upper=upper)
     toolbox.register("select", tools.selTournament, tournsize=config.tournament)
+    set_step(toolbox, layout, config, rng, config.sigma)
     return toolbox
 
 
-def run_ga(scorer: Scorer, config: GAConfig, seed: int = 0, seeds: Sequence[np.ndarray] = ()) -> GAResult:
-    """Evolve chromosomes that make each example's right option win; return the best."""
-    layout = scorer.layout
+def set_step(toolbox: base.Toolbox, layout: GenomeLayout, config: GAConfig, rng: np.random.Generator,
+             sigma: float) -> None:
+    """Register ``mutate`` with the Gaussian step ``sigma`` (it decays every generation)."""
+    toolbox.register("mutate", mutate, layout=layout, sigma=sigma, config=config, rng=rng,
+                     lower=layout.lower(), upper=layout.upper())
+
+
+def evaluate(objective: Objective, individuals: list) -> None:
+    """Score the chromosomes in one batched call: set each one's fitness and its smallest example
+    margin (in temperatures: how far the right option wins on the hardest example)."""
+    if not individuals:
+        return
+    batch = torch.from_numpy(np.stack([np.asarray(i) for i in individuals])).float()
+    fitness, margin = objective(batch)
+    for ind, f, m in zip(individuals, fitness.tolist(), margin.cpu().numpy()):
+        ind.fitness.values = (float(f),)
+        ind.margin = float(m.min()) if m.size else 0.0
+
+
+def _statistics() -> tuple[tools.Statistics, tools.Logbook]:
+    stats = tools.Statistics(lambda ind: ind.fitness.values[0])
+    for name, reduce in (("max", np.max), ("avg", np.mean), ("min", np.min)):
+        stats.register(name, reduce)
+    logbook = tools.Logbook()
+    logbook.header = ["gen", "nevals", "sigma", "max", "avg", "min", "margin"]
+    return stats, logbook
+
+
+def run_ga(objective: Objective, config: GAConfig, seed: int = 0, starts: Sequence[np.ndarray] = ()) -> GAResult:
+    """Evolve chromosomes that make each example's right option win; return the best.
+
+    ``seed`` seeds every random draw of the search; ``starts`` are starting chromosomes (the first
+    ``config.population`` of them), random ones fill the rest of the first population.
+    """
+    layout = objective.layout
     random.seed(seed)
     rng = np.random.default_rng(seed)
     toolbox = make_toolbox(layout, config, rng)
-    temperature = scorer.temperature
-    match_weight = config.match_weight
-    if match_weight is None:
-        match_weight = MATCH_WEIGHTS.get(scorer.manifold.kind, 0.0)
-
-    def evaluate(individuals: list) -> np.ndarray:
-        """Score all given chromosomes in one batched call; return their example margins."""
-        if not individuals:
-            return np.zeros((0, scorer.encoded.n_examples))
-        batch = torch.from_numpy(np.stack([np.asarray(i) for i in individuals])).float()
-        fit, dist = scorer.fitness(batch)
-        fit = fit - complexity(layout, batch, config.set_cost, config.clamp_cost)
-        if match_weight:
-            answers = scorer.encoded.answers
-            right = dist.gather(-1, answers[None, :, None].expand(dist.shape[0], -1, 1))[..., 0]
-            fit = fit - match_weight * right.sum(-1) / temperature
-        marg = margins(dist, scorer.encoded.answers) / temperature
-        for ind, f, m in zip(individuals, fit.tolist(), marg.cpu().numpy()):
-            ind.fitness.values = (float(f),)
-            ind.margin = float(m.min()) if m.size else 0.0
-        return marg.cpu().numpy()
-
     population = [_individual(np.clip(np.asarray(s, dtype=np.float64), layout.lower(), layout.upper()))
-                  for s in list(seeds)[: config.population]]
+                  for s in list(starts)[: config.population]]
     population += [toolbox.individual() for _ in range(config.population - len(population))]
     hof = tools.HallOfFame(max(1, config.elite, config.ensemble), similar=np.array_equal)
-    stats = tools.Statistics(lambda ind: ind.fitness.values[0])
-    stats.register("max", np.max)
-    stats.register("avg", np.mean)
-    stats.register("min", np.min)
-    logbook = tools.Logbook()
-    logbook.header = ["gen", "nevals", "sigma", "max", "avg", "min", "margin"]
+    stats, logbook = _statistics()
 
-    evaluate(population)
+    evaluate(objective, population)
     evaluations = len(population)
     hof.update(population)
     logbook.record(gen=0, nevals=len(population), sigma=config.sigma, margin=hof[0].margin,
                    **stats.compile(population))
     history = [hof[0].fitness.values[0]]
-    stopped = hof[0].margin >= config.stop_margin
     generation = 0
-    while not stopped and generation < config.generations:
+    solved = lambda: hof[0].margin >= config.stop_margin  # noqa: E731 - the early stop, read twice
+    while not solved() and generation < config.generations:
         generation += 1
         sigma = max(config.sigma_min, config.sigma * config.sigma_decay ** (generation - 1))
-        offspring = [toolbox.clone(i) for i in toolbox.select(population, config.population - config.elite)]
-        for a, b in zip(offspring[::2], offspring[1::2]):
-            if random.random() < config.crossover:
-                toolbox.mate(a, b)
-                del a.fitness.values, b.fitness.values
-        for ind in offspring:
-            if random.random() < config.mutation:
-                toolbox.mutate(ind, sigma=sigma)
-                del ind.fitness.values
+        set_step(toolbox, layout, config, rng, sigma)
+        parents = toolbox.select(population, config.population - config.elite)
+        offspring = algorithms.varAnd(parents, toolbox, config.crossover, config.mutation)
         fresh = [i for i in offspring if not i.fitness.valid]
-        evaluate(fresh)
+        evaluate(objective, fresh)
         evaluations += len(fresh)
         population = [toolbox.clone(h) for h in hof[: config.elite]] + offspring
         hof.update(population)
         logbook.record(gen=generation, nevals=len(fresh), sigma=sigma, margin=hof[0].margin,
                        **stats.compile(population))
         history.append(hof[0].fitness.values[0])
-        stopped = hof[0].margin >= config.stop_margin
     return GAResult(np.asarray(hof[0]).copy(), float(hof[0].fitness.values[0]),
-                    [np.asarray(h).copy() for h in hof], logbook, generation, stopped, evaluations, history)
+                    [np.asarray(h).copy() for h in hof], logbook, generation,
+                    solved(), evaluations, history)

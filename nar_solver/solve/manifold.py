@@ -21,11 +21,10 @@ Between 0 and 1 the map is, by default, a linear rescaling of each dimension's r
 The alternative, ``quantile``, maps each dimension through its empirical distribution function over
 a reference set of training-like images (every shape in every cell for objects; random boards of
 1-3 objects for boards). It was meant for pure latent manifolds, where a VAE places the three
-columns of the grid along its x axis at uneven distances (measured: gaps of 0.05 and 0.19 of the
-range) and every cell holds a third of the reference objects, so in quantile coordinates a shift
-is one step again. Measured with the default ``objects-xy`` manifold (bench/solver_ablation.py,
-200 held-out puzzles per family) it changes nothing that matters (mixed 99.0% against 99.5%), so
-the simpler map stays the default.
+columns of the grid along its x axis at uneven distances and every cell holds a third of the
+reference objects, so in quantile coordinates a shift is one step again. It stays as a measured
+ablation: on the default ``objects-xy`` manifold it changes nothing that matters, so the simpler
+map is the default (bench/solver_ablation.py; the numbers are in docs/solver.md).
 """
 from __future__ import annotations
 
@@ -35,10 +34,12 @@ from typing import Sequence
 import numpy as np
 import torch
 
-import nar_solver
 from nar_solver.errors import CheckpointError, NarError
-from nar_solver.solve.perception import IMAGE_SIZE, PerceivedObject, _centre, ink_of, split_objects
-from nar_solver.world.board import GRID, MARGIN, TILE, tile_origin
+from nar_solver.model.images import to_ink
+from nar_solver.run.checkpoint import load_model
+from nar_solver.run.shipped import shipped_model
+from nar_solver.solve.perception import PerceivedObject, split_objects, whole_board
+from nar_solver.world.board import GRID, IMAGE_SIZE, MARGIN, TILE, tile_origin
 
 KINDS: tuple[str, ...] = ("objects-xy", "objects", "board")
 DEFAULT_KIND = "objects-xy"
@@ -57,29 +58,11 @@ POSITION_STEP = float(TILE * (GRID - 1))
 MAX_BATCH = 4096
 
 
-#: The shipped model folder of each manifold kind, under :func:`shipped_models`.
-SHIPPED = {"objects": "objects", "objects-xy": "objects", "board": "boards"}
+#: The shipped model (:mod:`nar_solver.run.shipped`) each kind of manifold uses by default.
+SHIPPED_PRESET: dict[str, str] = {"objects": "objects", "objects-xy": "objects", "board": "boards"}
 
 
-def shipped_models() -> Path:
-    """The folder that holds the shipped models, wherever nar-solver is installed: the package
-    data folder ``nar_solver/checkpoints`` of a wheel or a ``pip install .`` (setup.py maps the
-    repository's ``checkpoints/`` there), else the ``checkpoints/`` of the source checkout that an
-    editable install or ``python -m nar_solver`` from the repository runs from."""
-    package = Path(nar_solver.__file__).resolve().parent
-    installed, checkout = package / "checkpoints", package.parent / "checkpoints"
-    for folder in (installed, checkout):
-        if any((folder / name / "config.json").is_file() for name in set(SHIPPED.values())):
-            return folder
-    return installed
-
-
-def default_checkpoint(kind: str) -> Path:
-    """Where the shipped model of ``kind`` lives: ``<shipped_models()>/objects`` or ``/boards``."""
-    return shipped_models() / SHIPPED[kind]
-
-
-def active_dimensions(low: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
+def usable_dimensions(low: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
     """Indices of latent dimensions with a usable range on training data."""
     span = (high - low).float()
     keep = (span >= ACTIVE_RANGE) & (span >= ACTIVE_FRACTION * span.max())
@@ -157,7 +140,7 @@ class LatentManifold:
         self.high = torch.as_tensor(np.asarray(latent_high), dtype=torch.float32, device=self.device).flatten()
         if self.low.numel() != self.z_dim or self.high.numel() != self.z_dim:
             raise CheckpointError(f"latent range has {self.low.numel()} dims but the model has {self.z_dim}")
-        self.active = active_dimensions(self.low, self.high)
+        self.active = usable_dimensions(self.low, self.high)
         self.span = (self.high - self.low)[self.active].clamp_min(1e-6)
         self.centre = (self.low + self.high) / 2
         self.perception = perception
@@ -181,17 +164,10 @@ class LatentManifold:
     def split(self, board: np.ndarray) -> list[PerceivedObject]:
         """The units this manifold encodes: the board's objects, or the whole board as one unit."""
         if self.kind == "board":
-            board = np.asarray(board)
-            ink = ink_of(board)
-            return [PerceivedObject(board, None, _centre(ink), float(ink.sum()))]
+            return [whole_board(board)]
         return split_objects(board, self.perception)
 
     # -- codes --------------------------------------------------------------------------------
-
-    @staticmethod
-    def _single(image: np.ndarray) -> PerceivedObject:
-        ink = ink_of(image)
-        return PerceivedObject(np.asarray(image), None, _centre(ink), float(ink.sum()))
 
     @staticmethod
     def position_of(obj: PerceivedObject) -> tuple[float, float]:
@@ -240,8 +216,6 @@ class LatentManifold:
         """uint8 grey images (N, 64, 64) -> posterior means (N, z_dim). Identical images are
         encoded once (a puzzle repeats most objects across its options; centred, every glyph
         is one of a few images)."""
-        from nar_solver.model.images import to_ink
-
         images = np.ascontiguousarray(images)
         first: dict[bytes, int] = {}
         index = np.array([first.setdefault(img.tobytes(), len(first)) for img in images], dtype=np.int64)
@@ -266,7 +240,7 @@ class LatentManifold:
     @torch.inference_mode()
     def encode(self, images: np.ndarray | Sequence[np.ndarray]) -> torch.Tensor:
         """uint8 grey single-object images (N, 64, 64) -> normalised codes (N, dims)."""
-        return self.encode_objects([self._single(i) for i in np.asarray(images)])
+        return self.encode_objects([whole_board(i) for i in np.asarray(images)])
 
     @torch.inference_mode()
     def decode(self, u: torch.Tensor) -> torch.Tensor:
@@ -302,16 +276,10 @@ def load_manifold(checkpoint: str | Path | None = None, kind: str = DEFAULT_KIND
                   device: str | torch.device = "cpu", perception: str = "auto",
                   normalisation: str = "range") -> LatentManifold:
     """The manifold of a checkpoint folder (``None``: the shipped model of ``kind``)."""
-    from nar_solver.model.checkpoint import load_model
-
     if kind not in KINDS:
         raise NarError(f"unknown manifold {kind!r}; choose one of {', '.join(KINDS)}")
     if checkpoint is None:
-        checkpoint = default_checkpoint(kind)
-        if not (checkpoint / "config.json").is_file():
-            raise CheckpointError(
-                f"no shipped {kind} model here; train one (nar-solver train --preset "
-                f"{'boards' if kind == 'board' else 'objects'}) or pass --checkpoint DIR", checkpoint)
+        checkpoint = shipped_model(SHIPPED_PRESET[kind], kind)
     loaded = load_model(checkpoint, device=device)
     manifold = LatentManifold(loaded.vae, loaded.latent_low, loaded.latent_high, kind=kind, device=device,
                               perception=perception, normalisation=normalisation)

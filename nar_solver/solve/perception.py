@@ -23,9 +23,9 @@ from typing import Literal, Sequence
 import numpy as np
 
 from nar_solver.errors import PuzzleError
-from nar_solver.world.board import GRID, MARGIN, TILE, tile_origin
+from nar_solver.model.images import ink_of
+from nar_solver.world.board import GRID, IMAGE_SIZE, MARGIN, TILE, tile_origin
 
-IMAGE_SIZE = 64
 Method = Literal["auto", "grid", "components"]
 METHODS: tuple[str, ...] = ("auto", "grid", "components")
 
@@ -56,11 +56,6 @@ class PerceivedObject:
     cell: tuple[int, int] | None
     centre: tuple[float, float]
     ink: float
-
-
-def ink_of(board: np.ndarray) -> np.ndarray:
-    """float32 ink (0 = white background, 1 = black) of a uint8 grey image."""
-    return 1.0 - np.asarray(board, dtype=np.float32) / 255.0
 
 
 def _check_board(board: np.ndarray) -> np.ndarray:
@@ -96,6 +91,13 @@ def _centre(ink: np.ndarray) -> tuple[float, float]:
         return (float(ink.shape[0]) / 2, float(ink.shape[1]) / 2)
     rows, cols = np.indices(ink.shape)
     return float((rows * ink).sum() / total), float((cols * ink).sum() / total)
+
+
+def whole_board(board: np.ndarray) -> PerceivedObject:
+    """The whole image as one object (what the board manifold encodes, and single-object images)."""
+    board = np.asarray(board)
+    ink = ink_of(board)
+    return PerceivedObject(board, None, _centre(ink), float(ink.sum()))
 
 
 def split_grid(board: np.ndarray, tile_ink: float = TILE_INK) -> list[PerceivedObject]:

@@ -1,26 +1,29 @@
-"""One Solver interface for the GA and every baseline, and a registry by name.
+"""One Solver interface for the GA and every baseline (:mod:`nar_solver.solve.baselines`).
 
-``make_solver(name, settings)`` returns an object with ``solve(puzzle) -> Solution``. Solvers that
-need a model load the manifold once and reuse it for every puzzle. Every solve is reproducible:
-the GA reseeds python ``random``, numpy and torch from ``settings.seed`` for each puzzle.
+A solver's ``solve(puzzle) -> Solution``; :mod:`nar_solver.solve.registry` finds one by name.
+Solvers that need a model load the manifold once and reuse it for every puzzle. Every solve is
+reproducible: the GA reseeds python ``random``, numpy and torch from ``settings.seed`` for each
+puzzle.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
 
+from nar_solver.device import resolve_device
 from nar_solver.errors import NarError
+from nar_solver.model.images import ink_to_grey
 from nar_solver.seeding import seed_everything
-from nar_solver.solve.analogy import seed_genomes
+from nar_solver.solve.analogy import start_genomes
 from nar_solver.solve import selfcheck
 from nar_solver.solve.encoding import EncodedPuzzle, encode_puzzle
 from nar_solver.solve.explain import SlotRule, example_margins, explain_rule
-from nar_solver.solve.fitness import Scorer, composite_ink
+from nar_solver.solve.fitness import Objective, Scorer, composite_ink, match_weight
 from nar_solver.solve.ga import GAConfig, GAResult, run_ga
 from nar_solver.solve.manifold import DEFAULT_KIND, KINDS, LatentManifold, load_manifold
 from nar_solver.solve.transform import GenomeLayout
@@ -79,7 +82,7 @@ class SolverSettings:
 
     checkpoint: str | Path | None = None   # None: the shipped model of ``manifold``
     manifold: str = DEFAULT_KIND
-    device: str = "cpu"
+    device: str = "auto"                   # auto | cpu | cuda | cuda:N (auto: CUDA when available)
     seed: int = 0
     perception: str = "auto"
     ga: GAConfig = field(default_factory=GAConfig)
@@ -88,7 +91,7 @@ class SolverSettings:
         if self.manifold not in KINDS:
             raise NarError(f"unknown manifold {self.manifold!r}; choose one of {', '.join(KINDS)}")
 
-    def to_dict(self) -> dict:
+    def to_json(self) -> dict:
         out = asdict(self)
         out["checkpoint"] = None if self.checkpoint is None else str(self.checkpoint)
         return out
@@ -108,8 +111,6 @@ class Solver:
     def manifold(self) -> LatentManifold:
         """The latent manifold, loaded on first use and kept."""
         if self._manifold is None:
-            from nar_solver.device import resolve_device
-
             s = self.settings
             self._manifold = load_manifold(s.checkpoint, s.manifold, resolve_device(s.device), s.perception)
         return self._manifold
@@ -170,8 +171,6 @@ def rule_solution(name: str, scorer: Scorer, genome: np.ndarray, with_images: bo
 def predicted_images(scorer: Scorer, genome_t: torch.Tensor) -> dict[str, np.ndarray]:
     """Decoded predictions of one chromosome: ``predicted_examples`` (E, 64, 64) and
     ``predicted_query`` (64, 64), uint8 grey."""
-    from nar_solver.model.images import ink_to_grey
-
     examples = composite_ink(scorer.manifold, scorer.predict(genome_t))[0]
     query = composite_ink(scorer.manifold, scorer.predict(genome_t, query=True))[0, 0]
     return {"predicted_examples": ink_to_grey(examples), "predicted_query": ink_to_grey(query[None])[0]}
@@ -187,8 +186,10 @@ class GASolver(Solver):
         seed_everything(self.settings.seed)
         encoded, scorer = self.prepare(puzzle)
         config = self.settings.ga
-        result: GAResult = run_ga(scorer, config, self.settings.seed,
-                                  seed_genomes(encoded, scorer.layout, config.seeds))
+        objective = Objective(scorer, match_weight(self.manifold.kind, config.match_weight), config.set_cost,
+                              config.clamp_cost)
+        result: GAResult = run_ga(objective, config, seed=self.settings.seed,
+                                  starts=start_genomes(encoded, scorer.layout, config.starts))
         solution = rule_solution(self.name, scorer, result.best, with_images, logbook=result.logbook,
                                  generations=result.generations, stopped_early=result.stopped_early,
                                  slots=encoded.n_slots)
@@ -201,27 +202,3 @@ class GASolver(Solver):
             solution.scores = (-d.mean(0)).cpu().numpy().tolist()
             solution.confidence = float(probs[solution.answer])
         return solution
-
-
-def _registry() -> dict[str, Callable[..., Solver]]:
-    from nar_solver.solve import baselines
-
-    return {
-        "ga": GASolver,
-        "latent-arithmetic": baselines.LatentArithmeticSolver,
-        "pixel": baselines.PixelAnalogySolver,
-        "options-only": baselines.OptionsOnlySolver,
-        "random": baselines.RandomSolver,
-    }
-
-
-SOLVER_NAMES: tuple[str, ...] = ("ga", "latent-arithmetic", "pixel", "options-only", "random")
-
-
-def make_solver(name: str, settings: SolverSettings | None = None,
-                manifold: LatentManifold | None = None) -> Solver:
-    """The solver registered as ``name`` (see :data:`SOLVER_NAMES`)."""
-    registry = _registry()
-    if name not in registry:
-        raise NarError(f"unknown solver {name!r}; choose one of {', '.join(SOLVER_NAMES)}")
-    return registry[name](settings, manifold)

@@ -6,32 +6,36 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import torch
 
-from nar_solver.data import BatchStream, make_source
+from nar_solver.data import make_source
+from nar_solver.data.stream import BatchStream
 from nar_solver.device import auto_threads, configure_backend, resolve_device
+from nar_solver.distributed import DistContext, fingerprint, fingerprint_tensor
 from nar_solver.errors import NarError, RunFailure
 from nar_solver.io import atomic_write_json
-from nar_solver.model.checkpoint import latent_range, load_train_state, save_model, save_train_state
 from nar_solver.model.images import to_ink
+from nar_solver.run.checkpoint import latent_range, load_train_state, save_model, save_train_state
+from nar_solver.run.config import TrainConfig
+from nar_solver.run.folder import RunFolder
 from nar_solver.seeding import seed_everything
-from nar_solver.train.config import RESUMABLE_FIELDS, TrainConfig
-from nar_solver.train.distributed import DistContext, fingerprint, fingerprint_tensor
-from nar_solver.train.runlog import DDP_FILE, LossLog, RunFolder
-from nar_solver.train.step import FactorVAETrainer, derived_seed
+from nar_solver.train.report import write_figures
+from nar_solver.train.runlog import LossLog
+from nar_solver.train.step import STAT_NAMES, FactorVAETrainer, derived_seed
 
 STATE_FORMAT = 1
 
 
-def train(config: TrainConfig | None, out_dir: str | Path, resume: bool = False, progress: bool = True,
-          figures: bool = True, console=None, tensorboard: bool = False) -> Path:
+def train(config: TrainConfig | Mapping[str, Any] | None, out_dir: str | Path, resume: bool = False,
+          progress: bool = True, figures: bool = True, console=None, tensorboard: bool = False) -> Path:
     """Train a Factor-VAE into the run folder ``out_dir``; return its path.
 
     ``resume=True`` continues the run saved in ``out_dir`` exactly (same batches, same random
-    draws) up to ``config.steps``; ``config`` may then be None (use the stored one) or differ from
-    it only in :data:`RESUMABLE_FIELDS`. Ctrl-C (SIGINT) or SIGTERM saves and returns early.
+    draws) up to ``config.steps``; ``config`` may then be None (use the stored one), or a config
+    or a mapping of options (None: keep) that differs from it only in
+    :data:`nar_solver.run.config.RESUMABLE_FIELDS`. Ctrl-C (SIGINT) or SIGTERM saves and returns early.
     Under torchrun this process is one rank of a DistributedDataParallel job. ``tensorboard``
     also writes events to ``<run>/tensorboard/`` (:mod:`nar_solver.train.tensorboard`).
     """
@@ -44,32 +48,19 @@ def train(config: TrainConfig | None, out_dir: str | Path, resume: bool = False,
     state = None
     if resume:
         run.check_resumable()
-        config = _resume_config(TrainConfig.load(run.config), config)
+        config = TrainConfig.load(run.config).resumed_with(config)
         if run.state.is_file():
             state = load_train_state(run.path)
     else:
-        if config is None:
+        if not isinstance(config, TrainConfig):
             raise NarError("train() needs a TrainConfig for a new run")
         config = config.resolve()
         run.check_new()
 
     device = ctx.device_for(resolve_device(config.device))
     configure_backend(device, config.threads or auto_threads(ctx.world_size))
-    ctx.init(device)
-    try:
+    with ctx.process_group(device):
         return _train(config, run, state, ctx, device, progress, figures, console, tensorboard)
-    finally:
-        ctx.shutdown()
-
-
-def _resume_config(stored: TrainConfig, given: TrainConfig | None) -> TrainConfig:
-    if given is None:
-        return stored
-    given_dict, stored_dict = given.resolve().to_dict(), stored.to_dict()
-    changed = sorted(k for k in stored_dict if given_dict[k] != stored_dict[k] and k not in RESUMABLE_FIELDS)
-    if changed:
-        raise NarError(f"cannot change {', '.join(changed)} when resuming (only {', '.join(sorted(RESUMABLE_FIELDS))})")
-    return given.resolve()
 
 
 def _train(config: TrainConfig, run: RunFolder, state: dict[str, Any] | None, ctx: DistContext,
@@ -110,14 +101,14 @@ def _train(config: TrainConfig, run: RunFolder, state: dict[str, Any] | None, ct
             save_model(run.path, trainer.vae, low, high, step)
             save_train_state(run.path, {
                 "format": STATE_FORMAT, "step": step, "elapsed": elapsed_now(),
-                "config": config.to_dict(), "trainer": trainer.state_dict(), "generators": generators,
+                "config": config.to_json(), "trainer": trainer.state_dict(), "generators": generators,
                 "log": log.state_dict(), "world_size": ctx.world_size,
                 "timing": {k: float(v) for k, v in timing.items()},
             })
             if board is not None:
                 board.images(trainer.vae, sample, step, device)
             if ctx.enabled:
-                atomic_write_json(run.path / DDP_FILE, {"world_size": ctx.world_size, "step": step,
+                atomic_write_json(run.ddp, {"world_size": ctx.world_size, "step": step,
                                                         "fingerprints": prints, "identical": len(set(prints)) == 1})
         ctx.barrier()
         last_saved = step
@@ -161,8 +152,6 @@ def _train(config: TrainConfig, run: RunFolder, state: dict[str, Any] | None, ct
                 interrupted = True
                 break
     if ctx.is_main and figures and last_saved is not None:
-        from nar_solver.train.report import write_figures
-
         write_figures(run.path, trainer.vae, sample, log.rows, device)
     if ctx.is_main and view is not None and interrupted:
         view.console.print(f"[yellow]interrupted: saved step {step}; continue with --resume {run.path}")
@@ -208,8 +197,6 @@ def _gather_fingerprints(trainer: FactorVAETrainer, ctx: DistContext, device: to
 def _check_window_finite(log: LossLog, ctx: DistContext, step: int, last_saved: int | None, run: RunFolder) -> None:
     sums = ctx.mean(log.sums)
     if log.count and not bool(torch.isfinite(sums).all()):
-        from nar_solver.train.step import STAT_NAMES
-
         bad = [n for n, v in zip(STAT_NAMES, sums.tolist()) if v != v or v in (float("inf"), float("-inf"))]
         raise _non_finite_failure(bad, step - log.count + 1, step, last_saved, run)
 

@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from nar_solver.data import make_source
+from nar_solver.data.stream import BatchStream
 from nar_solver.errors import NarError
 from nar_solver.figures import plot_losses, reconstruction_grid, traversal_grid
 from nar_solver.model.images import ink_to_grey, to_ink
@@ -14,9 +16,10 @@ from nar_solver.model.dimension_names import dimension_factors
 from nar_solver.model.losses import kl_per_dim
 from nar_solver.model.traversal import sweep_values, traverse
 from nar_solver.model.vae import FactorVAE
-from nar_solver.train.runlog import RunFolder
+from nar_solver.run.checkpoint import load_model, load_train_state
+from nar_solver.run.config import TrainConfig
+from nar_solver.run.folder import RunFolder
 
-FIGURE_FILES = ("losses.png", "reconstructions.png", "traversal.png")
 RECON_IMAGES = 16
 #: Reconstructions whose spread across images is below this share of the inputs' spread are still
 #: (nearly) the mean image: the plateau that docs/training.md describes.
@@ -41,9 +44,6 @@ def run_reconstruction_spread(run_dir: str | Path, device: torch.device | str = 
                               images: int = SPREAD_IMAGES) -> float | None:
     """:func:`reconstruction_spread` of a run folder's saved model on its training images (re-drawn
     from config.json); None when the model or its data cannot be loaded here."""
-    from nar_solver.data import BatchStream, make_source
-    from nar_solver.model.checkpoint import load_model
-
     try:
         loaded = load_model(run_dir, device)
         sample = BatchStream(make_source(loaded.config), loaded.config.seed).sample(images)
@@ -85,8 +85,6 @@ def training_kl(loaded, device: torch.device | str = "cpu", images: int = 512) -
     """Mean KL to the prior per latent dimension over ``images`` training images of a loaded run
     (re-drawn from its config); None when its training data cannot be drawn here (a puzzle folder
     that moved)."""
-    from nar_solver.data import BatchStream, make_source
-
     try:
         sample = BatchStream(make_source(loaded.config), loaded.config.seed).sample(images)
     except NarError:
@@ -98,12 +96,9 @@ def training_kl(loaded, device: torch.device | str = "cpu", images: int = 512) -
     return kl
 
 
-def plot_run(run_dir: str | Path, device: str = "cpu", out: str | Path | None = None) -> list[Path]:
+def plot_run(run_dir: str | Path, device: str | torch.device = "cpu", out: str | Path | None = None) -> list[Path]:
     """Redraw every figure of a run folder from its files (the training data is re-drawn from
     config) into ``out`` (default: the run's figures/ folder)."""
-    from nar_solver.data import BatchStream, make_source
-    from nar_solver.model.checkpoint import load_model
-
     loaded = load_model(run_dir, device)
     stream = BatchStream(make_source(loaded.config), loaded.config.seed)
     rows = RunFolder(run_dir).read_losses()
@@ -112,9 +107,6 @@ def plot_run(run_dir: str | Path, device: str = "cpu", out: str | Path | None = 
 
 def summarise(run_dir: str | Path) -> dict[str, Any]:
     """Steps done, final window's losses, time and throughput of a run folder."""
-    from nar_solver.model.checkpoint import load_train_state
-    from nar_solver.train.config import TrainConfig
-
     run = RunFolder(run_dir)
     if not run.config.is_file():
         raise NarError("not a training run folder (no config.json)", run.path)

@@ -30,7 +30,7 @@ from nar_solver.model.losses import (
     tc_from_logits,
 )
 from nar_solver.model.vae import FactorVAE
-from nar_solver.train.config import TrainConfig
+from nar_solver.run.config import TrainConfig
 
 #: What one step reports, in this order (a single device tensor, so logging costs no host sync).
 STAT_NAMES = ("loss", "recon", "kl", "tc", "d_loss", "d_acc", "tc_gaussian")

@@ -172,6 +172,21 @@ def _boards_json(boards: Sequence[Board] | None) -> list | None:
     return None if boards is None else [b.to_json() for b in boards]
 
 
+def _save_item(folder: Path, names: tuple[str, list[str]], image: np.ndarray, options: np.ndarray,
+               answer: int | None, board: Board | None, option_boards: Sequence[Board] | None) -> dict[str, Any]:
+    """Write one example's (or the query's) PNGs; return its puzzle.json entry."""
+    input_name, option_names = names
+    save_grey_png(image, folder / input_name)
+    for option, name in zip(options, option_names):
+        save_grey_png(option, folder / name)
+    entry: dict[str, Any] = {"input": input_name, "options": option_names, "answer": answer}
+    if board is not None:
+        entry["input_board"] = board.to_json()
+    if option_boards is not None:
+        entry["option_boards"] = _boards_json(option_boards)
+    return entry
+
+
 def save_puzzle(puzzle: Puzzle, folder: str | Path) -> Path:
     """Write ``puzzle`` as a folder (PNGs + puzzle.json); returns the puzzle.json path."""
     folder = Path(folder)
@@ -181,25 +196,10 @@ def save_puzzle(puzzle: Puzzle, folder: str | Path) -> Path:
     for e, example in enumerate(puzzle.examples):
         if example.options.shape[0] != n:
             raise ValueError(f"example {e} has {example.options.shape[0]} options, the query {n}")
-        input_name, option_names = _example_names(e, n)
-        save_grey_png(example.input, folder / input_name)
-        for image, name in zip(example.options, option_names):
-            save_grey_png(image, folder / name)
-        entry: dict[str, Any] = {"input": input_name, "options": option_names, "answer": example.answer}
-        if example.input_board is not None:
-            entry["input_board"] = example.input_board.to_json()
-        if example.option_boards is not None:
-            entry["option_boards"] = _boards_json(example.option_boards)
-        examples.append(entry)
-    query_name, query_option_names = _query_names(n)
-    save_grey_png(puzzle.query, folder / query_name)
-    for image, name in zip(puzzle.query_options, query_option_names):
-        save_grey_png(image, folder / name)
-    query: dict[str, Any] = {"input": query_name, "options": query_option_names, "answer": puzzle.query_answer}
-    if puzzle.query_board is not None:
-        query["input_board"] = puzzle.query_board.to_json()
-    if puzzle.query_option_boards is not None:
-        query["option_boards"] = _boards_json(puzzle.query_option_boards)
+        examples.append(_save_item(folder, _example_names(e, n), example.input, example.options, example.answer,
+                                   example.input_board, example.option_boards))
+    query = _save_item(folder, _query_names(n), puzzle.query, puzzle.query_options, puzzle.query_answer,
+                       puzzle.query_board, puzzle.query_option_boards)
     document: dict[str, Any] = {
         "format": FORMAT_NAME, "version": FORMAT_VERSION, "id": puzzle.id,
         "examples": examples, "query": query,
@@ -209,7 +209,7 @@ def save_puzzle(puzzle: Puzzle, folder: str | Path) -> Path:
     if puzzle.family is not None:
         document["family"] = puzzle.family
     target = folder / PUZZLE_JSON
-    target.write_text(dumps_json(document), encoding="utf-8")
+    atomic_write_text(target, dumps_json(document))
     return target
 
 

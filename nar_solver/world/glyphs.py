@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
-#: The published shape names in their canonical order (docs/world.md).
+#: The published shape names in the canonical order of docs/world.md.
 SHAPES: tuple[str, ...] = (
     "circle", "square", "triangle", "delta",
     "b", "d", "e", "g", "k", "m", "r", "s", "u", "w", "x", "z",

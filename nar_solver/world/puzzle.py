@@ -4,8 +4,8 @@ A puzzle shows a few examples (input image, options, the index of the right opti
 one hidden program, and a query input whose right option the solver must pick. Answers are
 optional so unlabelled puzzles can be solved; boards and the program are kept when known.
 
-Distractors are outputs of *other programs of the same family on the same input* (the
-non-leaking scheme of docs/world.md). To keep the right option from standing out, the hidden program and the
+Distractors are outputs of *other programs of the same family on the same input* (docs/world.md's
+non-leaking scheme). To keep the right option from standing out, the hidden program and the
 distractor programs are exchangeable: a pool of programs of one kind (same length, same number of
 `out`, so every option shows the same number of copies) is drawn from the family's prior; inputs
 are drawn so that enough pool programs stay valid on all of them and change each of them; the
@@ -48,12 +48,6 @@ class Example:
     answer: int | None
     input_board: Board | None = None
     option_boards: tuple[Board, ...] | None = None
-
-    @property
-    def answer_image(self) -> np.ndarray:
-        if self.answer is None:
-            raise ValueError("this example has no recorded answer")
-        return self.options[self.answer]
 
 
 @dataclass

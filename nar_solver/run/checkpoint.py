@@ -1,9 +1,9 @@
 """Checkpoints: VAE weights in safetensors, training state as plain tensors, never pickled objects.
 
-A run folder holds ``config.json`` (the TrainConfig), ``model.safetensors`` (the VAE's weights plus
-``latent_low``/``latent_high``) and ``train_state.pt`` (everything needed to resume, loadable with
-``torch.load(weights_only=True)``). Nothing here ever unpickles arbitrary objects: a pickle
-smuggled into a run folder is refused, not executed.
+A run folder (:mod:`nar_solver.run.folder`) holds ``config.json`` (the TrainConfig),
+``model.safetensors`` (the VAE's weights plus ``latent_low``/``latent_high``) and ``train_state.pt``
+(everything needed to resume, loadable with ``torch.load(weights_only=True)``). Nothing here ever
+unpickles arbitrary objects: a pickle smuggled into a run folder is refused, not executed.
 
 ``latent_low``/``latent_high`` are the 0.5th and 99.5th percentiles, per latent dimension, of the
 encoder means over a fixed sample of training images (``latent_sample`` of them, default 2048),
@@ -23,10 +23,9 @@ from safetensors.torch import save as save_safetensors
 from nar_solver.errors import CheckpointError, NarError
 from nar_solver.io import atomic_write_bytes
 from nar_solver.model.vae import ARCHITECTURE, FactorVAE
+from nar_solver.run.config import TrainConfig
+from nar_solver.run.folder import RunFolder
 
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "model.safetensors"
-STATE_FILE = "train_state.pt"
 LATENT_QUANTILES = (0.005, 0.995)
 _RANGE_KEYS = ("latent_low", "latent_high")
 
@@ -37,7 +36,7 @@ __all__ = ["CheckpointError", "LoadedModel", "latent_range", "load_model", "load
 @dataclass
 class LoadedModel:
     vae: FactorVAE            # in eval mode, on the requested device
-    config: Any               # nar_solver.train.TrainConfig
+    config: TrainConfig
     latent_low: torch.Tensor  # (z_dim,) float32, per-dimension 0.5th percentile of training codes
     latent_high: torch.Tensor  # (z_dim,) float32, 99.5th percentile
     step: int = 0             # training step the weights come from
@@ -58,7 +57,7 @@ def save_model(run_dir: str | Path, vae: FactorVAE, latent_low: torch.Tensor, la
     tensors["latent_low"] = latent_low.detach().float().cpu().contiguous()
     tensors["latent_high"] = latent_high.detach().float().cpu().contiguous()
     metadata = {"architecture": vae.architecture, "z_dim": str(vae.z_dim), "step": str(int(step))}
-    path = Path(run_dir) / WEIGHTS_FILE
+    path = RunFolder(run_dir).weights
     atomic_write_bytes(path, save_safetensors(tensors, metadata=metadata))
     return path
 
@@ -69,12 +68,10 @@ def load_model(run_dir: str | Path, device: str | torch.device = "cpu") -> Loade
     Raises CheckpointError (one line, with the path) for a missing folder, missing or corrupt
     weights, a config of another architecture or z_dim, or unknown config keys.
     """
-    from nar_solver.train.config import TrainConfig  # the config type lives with the trainer
-
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise CheckpointError("checkpoint folder does not exist", run_dir)
-    config_path, weights_path = run_dir / CONFIG_FILE, run_dir / WEIGHTS_FILE
+    config_path, weights_path = RunFolder(run_dir).config, RunFolder(run_dir).weights
     if not config_path.is_file():
         raise CheckpointError("no config.json in this checkpoint folder", run_dir)
     try:
@@ -121,14 +118,14 @@ def save_train_state(run_dir: str | Path, state: dict[str, Any]) -> Path:
     """torch.save to memory, then an atomic write: a crash never leaves half a state file."""
     buffer = io.BytesIO()
     torch.save(state, buffer)
-    path = Path(run_dir) / STATE_FILE
+    path = RunFolder(run_dir).state
     atomic_write_bytes(path, buffer.getvalue())
     return path
 
 
 def load_train_state(run_dir: str | Path) -> dict[str, Any]:
     """Load train_state.pt with ``weights_only=True``: plain tensors and containers, nothing executable."""
-    path = Path(run_dir) / STATE_FILE
+    path = RunFolder(run_dir).state
     if not path.is_file():
         raise CheckpointError("no train_state.pt to resume from", Path(run_dir))
     try:

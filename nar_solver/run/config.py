@@ -1,7 +1,8 @@
 """Training settings: one dataclass, serialised in full to the run folder's config.json.
 
 Presets fill a config with the documented settings of the two shipped models; explicit options
-override them. ``None`` fields mean "decide from the data" and are filled by :meth:`resolve`.
+override them. ``None`` fields mean "decide from the data" and are filled by :meth:`resolve`. The
+network's own choices (architecture, init) are named by :mod:`nar_solver.model.vae`.
 """
 from __future__ import annotations
 
@@ -10,16 +11,15 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from nar_solver.errors import NarError
+from nar_solver.model.vae import ARCHITECTURE, ARCHITECTURES, INITS
 from nar_solver.world.glyphs import SHAPES
 
-from nar_solver.model.vae import ARCHITECTURE, ARCHITECTURES
 BUILTIN_DATA = ("boards", "objects", "dsprites")
 TC_CHOICES = ("discriminator", "gaussian", "gaussian-prior", "none")
 PRECISIONS = ("auto", "fp32", "bf16")
-INITS = ("default", "reference")  # kept equal to nar_solver.model.vae.INITS
 
 #: The documented settings of the shipped models (see docs/training.md).
 PRESETS: dict[str, dict[str, Any]] = {
@@ -84,10 +84,10 @@ class TrainConfig:
                 raise NarError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
             values.update(PRESETS[name], preset=name)
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls.from_dict(values, source="options").resolve()
+        return cls.from_json(values, source="options").resolve()
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], source: str | Path = "config") -> "TrainConfig":
+    def from_json(cls, data: dict[str, Any], source: str | Path = "config") -> "TrainConfig":
         """Build from JSON-like data; unknown keys and wrongly typed values are one-line errors."""
         if not isinstance(data, dict):
             raise NarError("training config must be a JSON object", source)
@@ -109,14 +109,30 @@ class TrainConfig:
             raise NarError("config.json is missing", path) from None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
             raise NarError(f"config.json is not valid JSON ({err.__class__.__name__})", path) from None
-        return cls.from_dict(data, path)
+        return cls.from_json(data, path)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
 
     def replace(self, **changes: Any) -> "TrainConfig":
         return dataclasses.replace(self, **changes).validate()
+
+    def resumed_with(self, given: "TrainConfig | Mapping[str, Any] | None") -> "TrainConfig":
+        """The config a resumed run continues with: this stored one, changed by ``given`` (a whole
+        config, or options where None means "keep") only in :data:`RESUMABLE_FIELDS`."""
+        if isinstance(given, Mapping):
+            changes = {k: v for k, v in given.items() if v is not None}
+            given = self.replace(**changes) if changes else None
+        if given is None:
+            return self
+        given = given.resolve()
+        new, stored = given.to_json(), self.to_json()
+        changed = sorted(k for k in stored if new[k] != stored[k] and k not in RESUMABLE_FIELDS)
+        if changed:
+            raise NarError(f"cannot change {', '.join(changed)} when resuming "
+                           f"(only {', '.join(sorted(RESUMABLE_FIELDS))})")
+        return given
 
     # -- checks ---------------------------------------------------------------------------------
 

@@ -1,11 +1,13 @@
-"""Distributed data-parallel training under torchrun (gloo on CPU, NCCL on CUDA).
+"""The torchrun context of training and evaluation: ranks, devices, the process group, collectives.
 
-torchrun sets RANK, WORLD_SIZE and LOCAL_RANK; without them training runs in one process and every
-helper here is a no-op. Each rank draws its own data stream, gradients are averaged by
-DistributedDataParallel, and only rank 0 writes files.
+torchrun sets RANK, WORLD_SIZE and LOCAL_RANK; without them everything runs in one process and every
+helper here is a no-op. Training joins a group on its device (gloo on CPU, NCCL on CUDA): each rank
+draws its own data stream, DistributedDataParallel averages gradients, only rank 0 writes files.
+Evaluation joins a gloo group only to gather its ranks' results.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from dataclasses import dataclass
@@ -15,6 +17,9 @@ import torch
 import torch.distributed as dist
 
 from nar_solver.errors import NarError
+
+#: How long a training collective may wait for the slowest rank.
+TRAIN_TIMEOUT = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -49,17 +54,26 @@ class DistContext:
             return torch.device("cuda", self.local_rank)
         return device
 
-    def init(self, device: torch.device) -> None:
-        if not self.enabled or dist.is_initialized():
-            return
-        backend = "nccl" if device.type == "cuda" else "gloo"
-        if device.type == "cuda":
-            torch.cuda.set_device(device)
-        dist.init_process_group(backend=backend, timeout=timedelta(minutes=10))
+    @contextlib.contextmanager
+    def process_group(self, device: torch.device | None = None, timeout: timedelta = TRAIN_TIMEOUT):
+        """Join the ranks' process group for the ``with`` block (a no-op in one process).
 
-    def shutdown(self) -> None:
-        if self.enabled and dist.is_initialized():
-            dist.destroy_process_group()
+        With a CUDA ``device`` the group is NCCL on that GPU; otherwise (or with no device: results
+        only, never tensors) gloo. A group that already exists is used and left standing; one
+        created here is destroyed on the way out.
+        """
+        created = self.enabled and not dist.is_initialized()
+        if created:
+            cuda = device is not None and device.type == "cuda"
+            if cuda:
+                torch.cuda.set_device(device)
+            dist.init_process_group(backend="nccl" if cuda else "gloo", rank=self.rank,
+                                    world_size=self.world_size, timeout=timeout)
+        try:
+            yield
+        finally:
+            if created and dist.is_initialized():
+                dist.destroy_process_group()
 
     # -- collectives (no-ops in one process) ---------------------------------------------------
 
