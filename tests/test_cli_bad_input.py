@@ -233,7 +233,7 @@ def test_plot_refuses_a_corrupt_loss_log_and_a_file_in_the_figures_place(world, 
     (run / "losses.jsonl").unlink()
     shutil.rmtree(run / "figures", ignore_errors=True)
     (run / "figures").write_text("in the way")
-    fails("plot", run, says=(run / "figures", "is a file, not a folder"))
+    fails("plot", run, "--out", run / "figures", says=(run / "figures", "is a file, not a folder"))
 
 
 # -- images (traverse reads one PNG with the same reader as every puzzle loader) ------------------
