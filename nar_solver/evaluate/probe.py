@@ -1,6 +1,6 @@
 """The manifold probe's measures: pure numpy functions of codes and images (docs/probe.md).
 
-A good object manifold (one glyph on one cell, NAR.md) carries x, y and shape on their own axes,
+A good object manifold (one glyph on one cell, docs/world.md) carries x, y and shape on their own axes,
 so that latent search alone solves puzzles. Each function here measures one part of that, on
 arrays a caller computed with any model (or built by hand, as the tests do):
 
@@ -14,7 +14,7 @@ arrays a caller computed with any model (or built by hand, as the tests do):
   the spread of a shape's codes under rendering variation.
 - :func:`variance_shares` and :func:`dimension_factors`: what each dimension carries, as names.
 
-Code grids are laid out ``codes[shape, y, x, dim]`` (row y, column x, as in NAR.md), in the
+Code grids are laid out ``codes[shape, y, x, dim]`` (row y, column x, as in docs/world.md), in the
 solver's normalised coordinates (nar_solver/solve/manifold.py: each active dimension mapped so
 that the training codes' range is [0, 1]).
 """
@@ -28,7 +28,7 @@ import numpy as np
 from nar_solver.errors import NarError
 
 GRID = 3
-#: (dx, dy) of each shift primitive: x is the column, y the row (shiftup is y - 1), NAR.md.
+#: (dx, dy) of each shift primitive: x is the column, y the row (shiftup is y - 1), docs/world.md.
 MOVES: dict[str, tuple[int, int]] = {"right": (1, 0), "left": (-1, 0), "up": (0, -1), "down": (0, 1)}
 FACTORS = ("x", "y", "shape")
 #: A dimension is named after a factor when that factor explains at least this share of its variance.

@@ -1,6 +1,6 @@
 """The images the manifold probe encodes (docs/probe.md): numpy only, no model.
 
-Three sets, all single-object boards (NAR.md: one glyph in one cell of the 3x3 board):
+Three sets, all single-object boards (docs/world.md: one glyph in one cell of the 3x3 board):
 
 - :func:`grid_images`: the clean render of every (shape, cell), 20 x 9 = 180 images, ordered
   shape-major, then row y, then column x, so ``images.reshape(20, 3, 3, 64, 64)[s, y, x]`` is
