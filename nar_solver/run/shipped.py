@@ -12,8 +12,10 @@ import nar_solver
 from nar_solver.errors import CheckpointError
 from nar_solver.run.folder import RunFolder
 
-#: The shipped run folder of each preset: objects (the object-level VAE) and boards (whole boards).
-SHIPPED: dict[str, str] = {"objects": "objects", "boards": "boards"}
+#: The shipped run folder of each preset: objects (the object-level VAE that codes shape for
+#: objects-xy), objects-broadcast (the spatial broadcast object VAE the pure latent manifold
+#: searches) and boards (whole boards).
+SHIPPED: dict[str, str] = {"objects": "objects", "objects-broadcast": "objects-broadcast", "boards": "boards"}
 
 
 def shipped_models() -> Path:
