@@ -7,7 +7,7 @@ Objectives, all with the same network, optimiser, batch and number of steps:
     vae        plain VAE                      (beta 1, no TC term)
     beta-vae   beta-VAE                       (beta 4, no TC term)
     fvae-d     Factor-VAE, discriminator TC   (beta 1, gamma G)
-    fvae-g     Factor-VAE, Gaussian TC        (beta 1, gamma G, the seed study's proposal 3.3)
+    fvae-g     Factor-VAE, Gaussian TC        (beta 1, gamma G; docs/training.md)
     fvae-gp    the proposal's other form: KL of the batch Gaussian to N(0, I)  (only with --methods)
 
 on procedural dSprites (gamma 35, the reference study's good value there) and on single NAR

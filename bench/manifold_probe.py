@@ -1,79 +1,75 @@
-"""How well an object model's latent space supports the solver's moves, without solving anything.
+"""The manifold probe (docs/probe.md) of one or more object models, side by side, into bench/results/.
 
-    .venv/bin/python bench/manifold_probe.py runs/my-objects-model
+    .venv/bin/python bench/manifold_probe.py checkpoints/objects=objects_old runs/new-objects=objects_new
 
-1. Variance decomposition of each latent dimension over the 20 shapes x 9 cells of the NAR world
-   (encoder means): the share explained by shape, by column x, by row y, and the rest
-   (interactions). A good object model has dimensions that are pure x, pure y or pure shape.
-2. Shift probe: for each shift direction, the mean code difference of a one-cell shift (over all
-   shapes and cells where it moves) is added to every (shape, cell) code, in the solver's
-   normalised coordinates, clipped to [0, 1]; it scores when the nearest of that shape's 9 cell
-   codes is the cell the shift (clamped at the edge) leads to. 1.0 means "shift" is one vector.
+Each RUN[=NAME] is probed exactly as `nar-solver probe RUN` does (the same library call and
+tables); its report goes to bench/results/probe_<NAME>.json, its tables to probe_<NAME>.txt and its
+figures to probe_<NAME>.png / probe_<NAME>_reconstructions.png. With more than one run, the
+headline scores are printed side by side as well (and written to probe_compare.txt).
+
+The old object model, as reported in docs/probe.md:
+
+    .venv/bin/python bench/manifold_probe.py checkpoints/objects=objects_old
+    .venv/bin/python bench/manifold_probe.py checkpoints/objects=objects_old_quantile \
+        --normalisation quantile --no-figures
 """
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-import numpy as np
 import torch
+from rich.console import Console
+from rich.table import Table
 
-from nar_solver.solve.manifold import NORMALISATIONS, load_manifold
-from nar_solver.world.board import GRID, Board, render_board
-from nar_solver.world.glyphs import SHAPES
+from nar_solver.cli.probe import dimension_table, score_table
+from nar_solver.evaluate.probe import TARGETS
+from nar_solver.evaluate.probe_run import ProbeSettings, probe_checkpoint, save_probe
 
-MOVES = {"right": (1, 0), "left": (-1, 0), "down": (0, 1), "up": (0, -1)}
-
-
-def grid_images() -> np.ndarray:
-    return np.stack([render_board(Board.of([(s, x, y)])) for s in SHAPES for y in range(GRID) for x in range(GRID)])
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def variance_shares(z: np.ndarray) -> dict[str, np.ndarray]:
-    """z (shapes, rows, cols, d) -> share of each dim's variance from shape, y, x and the rest."""
-    total = z.reshape(-1, z.shape[-1]).var(0) + 1e-12
-    shape, y, x = z.mean((1, 2)).var(0), z.mean((0, 2)).var(0), z.mean((0, 1)).var(0)
-    return {"shape": shape / total, "y": y / total, "x": x / total, "rest": 1 - (shape + x + y) / total,
-            "variance": total}
-
-
-def shift_probe(u: np.ndarray) -> dict[str, float]:
-    """u (shapes, rows, cols, d) normalised codes -> accuracy of one mean shift vector per move."""
-    d = u.shape[-1]
-    scores = {}
-    for name, (dx, dy) in MOVES.items():
-        cells = [(x, y) for y in range(GRID) for x in range(GRID)]
-        target = [(min(GRID - 1, max(0, x + dx)), min(GRID - 1, max(0, y + dy))) for x, y in cells]
-        moving = [i for i, ((x, y), (tx, ty)) in enumerate(zip(cells, target)) if (x, y) != (tx, ty)]
-        src = np.stack([u[:, y, x] for x, y in cells], 1)                        # (s, 9, d)
-        dst = np.stack([u[:, ty, tx] for tx, ty in target], 1)
-        delta = (dst[:, moving] - src[:, moving]).reshape(-1, d).mean(0)
-        pred = np.clip(src + delta, 0.0, 1.0)
-        dist = ((pred[:, :, None] - src[:, None]) ** 2).sum(-1)                  # (s, 9, 9)
-        want = np.array([ty * GRID + tx for tx, ty in target])
-        scores[name] = float((dist.argmin(-1) == want[None]).mean())
-    return scores
+def _compare(reports: dict[str, dict]) -> Table:
+    table = Table(title="Manifold probe, side by side")
+    table.add_column("measure")
+    table.add_column("target", justify="right")
+    for name in reports:
+        table.add_column(name, justify="right")
+    for key, target in TARGETS.items():
+        table.add_row(key, f">= {target:g}", *(f"{data['scores'][key]:.3f}" for data in reports.values()))
+    return table
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("checkpoint")
+    parser.add_argument("runs", nargs="+", help="RUN or RUN=NAME")
+    parser.add_argument("--samples", type=int, default=16)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--normalisation", choices=("range", "quantile"), default="range")
+    parser.add_argument("--no-figures", action="store_true")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    torch.set_num_threads(2)
-    np.set_printoptions(precision=2, suppress=True, linewidth=160)
-    images = grid_images()
-    for norm in NORMALISATIONS:
-        manifold = load_manifold(args.checkpoint, kind="objects", normalisation=norm)
-        if norm == NORMALISATIONS[0]:
-            z = manifold._encode_raw(images).cpu().numpy().reshape(len(SHAPES), GRID, GRID, -1)
-            shares = variance_shares(z)
-            print(f"searchable dims: {manifold.active.tolist()} of {manifold.z_dim}")
-            for key in ("variance", "x", "y", "shape", "rest"):
-                print(f"  {key:<9}{shares[key]}")
-        u = manifold.encode(images).cpu().numpy().reshape(len(SHAPES), GRID, GRID, -1)
-        probe = shift_probe(u)
-        print(f"shift probe ({norm}): " + "  ".join(f"{k} {v:.2f}" for k, v in probe.items())
-              + f"  mean {np.mean(list(probe.values())):.2f}")
+    torch.set_num_threads(args.threads)
+    reports = {}
+    for item in args.runs:
+        run, _, name = item.partition("=")
+        name = name or Path(run).resolve().name
+        settings = ProbeSettings(samples=args.samples, seed=args.seed, normalisation=args.normalisation)
+        report = probe_checkpoint(run, settings)
+        save_probe(report, args.out, stem=f"probe_{name}", figures=not args.no_figures)
+        data = report.to_dict()
+        console = Console(record=True, width=120)
+        console.print(score_table(data))
+        console.print(dimension_table(data))
+        console.print(f"normalisation {args.normalisation}; samples {args.samples}; seed {args.seed}")
+        (args.out / f"probe_{name}.txt").write_text(console.export_text())
+        reports[name] = data
+    if len(reports) > 1:
+        console = Console(record=True, width=120)
+        console.print(_compare(reports))
+        (args.out / "probe_compare.txt").write_text(console.export_text())
     return 0
 
 

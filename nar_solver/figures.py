@@ -115,36 +115,146 @@ def reconstruction_grid(inputs: np.ndarray, reconstructions: np.ndarray, path: s
     return _save(fig, path)
 
 
+#: A dimension whose mean KL to the prior (nats, over training images) is below this carries no
+#: information: the encoder ignores the input there (a "dead" or collapsed dimension).
+DEAD_KL = 0.1
+def row_order(dims: Sequence[int], kl: Sequence[float] | None) -> list[int]:
+    """Indices into ``dims``: by KL of their dimension, largest first (stable), or as given."""
+    if kl is None:
+        return list(range(len(dims)))
+    return sorted(range(len(dims)), key=lambda i: -float(kl[dims[i]]))
+
+
+def row_label(dim: int, kl: Sequence[float] | None, factors: dict[int, str] | None) -> tuple[str, bool]:
+    """('z3 x  KL 2.31', dead?) for one traversal row: the dimension, the factor it carries when
+    known, its KL and whether it is dead (KL below :data:`DEAD_KL`)."""
+    name = f"z{dim}"
+    factor = (factors or {}).get(int(dim))
+    if factor:
+        name += f" {factor}"
+    if kl is None:
+        return name, False
+    value = float(kl[dim])
+    dead = value < DEAD_KL
+    return f"{name}  KL {value:.2f}" + (" dead" if dead else ""), dead
+
+
+def traversal_columns(values: Sequence[float], mode: str = "offset") -> tuple[list[str], int]:
+    """Column headings of a traversal figure and the index of the column that shows the unperturbed
+    reconstruction. It is drawn once: in offset mode the column of offset 0 when the sweep has
+    one, else (and in absolute mode) a "recon" column of its own after the input."""
+    values = [float(v) for v in values]
+    zero = [i for i, v in enumerate(values) if abs(v) < 1e-9] if mode == "offset" else []
+    sign = "+" if mode == "offset" else ""
+    swept = [("0 (recon)" if zero and i == zero[0] else f"{sign}{v:g}" if v > 0 else f"{v:g}")
+             for i, v in enumerate(values)]
+    if zero:
+        return ["input"] + swept, 1 + zero[0]
+    return ["input", "recon"] + swept, 1
+
+
 def traversal_grid(image: np.ndarray, reconstruction: np.ndarray, sweeps: np.ndarray, values: Sequence[float],
                    dims: Sequence[int], path: str | Path, row_notes: Sequence[str] | None = None,
-                   title: str = "", mode: str = "offset") -> Path:
+                   title: str = "", mode: str = "offset", kl: Sequence[float] | None = None,
+                   factors: dict[int, str] | None = None) -> Path:
     """Latent traversals: one row per dimension, one column per swept value.
 
-    ``sweeps`` is uint8 (len(dims), len(values), 64, 64). The two left columns show the input and its
-    unperturbed reconstruction (framed in red); in offset mode the column of offset 0, which
-    decodes the unperturbed code, is framed too.
+    ``sweeps`` is uint8 (len(dims), len(values), 64, 64). The left column shows the input. The
+    unperturbed reconstruction is drawn once and framed in red: in offset mode it is the column of
+    offset 0 when the sweep has one, else (and in absolute mode) a "recon" column of its own.
+    With ``kl`` (per latent dimension, indexed by dimension) rows are sorted by KL, largest first,
+    and dimensions below :data:`DEAD_KL` are greyed and marked dead;
+    ``factors`` ({dimension: name}, from a probe or metrics report) labels the rows it knows.
     """
-    dims, values = list(dims), [float(v) for v in values]
-    rows, cols = len(dims), len(values) + 2
-    grid = np.full((rows, cols, IMAGE_SIZE, IMAGE_SIZE), 255, dtype=np.uint8)
-    grid[:, 0], grid[:, 1], grid[:, 2:] = image, reconstruction, sweeps
-    plt = _pyplot()
-    picture = _tile_grid(grid)
-    fig, ax = plt.subplots(figsize=(cols * 0.75 + 1.2, rows * 0.75 + 0.8))
-    ax.imshow(picture, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
-    marked = [1] + ([2 + i for i, v in enumerate(values) if abs(v) < 1e-9] if mode == "offset" else [])
     from matplotlib.patches import Rectangle
 
-    for c in marked:
-        ax.add_patch(Rectangle((1 + _CELL * c, 1), _CELL - 1, _CELL * rows, fill=False, edgecolor="red", lw=1.2))
+    dims, values = list(dims), [float(v) for v in values]
+    notes = list(row_notes) if row_notes is not None else [""] * len(dims)
+    order = row_order(dims, kl)
+    headings, recon_column = traversal_columns(values, mode)
+    lead = len(headings) - len(values)          # input, and "recon" when no offset-0 column shows it
+    rows, cols = len(dims), len(headings)
+    grid = np.full((rows, cols, IMAGE_SIZE, IMAGE_SIZE), 255, dtype=np.uint8)
+    dead = []
+    for r, i in enumerate(order):
+        grid[r, 0] = image
+        if lead == 2:
+            grid[r, 1] = reconstruction
+        grid[r, lead:] = sweeps[i]
+        is_dead = kl is not None and row_label(dims[i], kl, factors)[1]
+        dead.append(is_dead)
+        if is_dead:  # grey out what a dead dimension decodes: it carries nothing
+            grid[r, lead:] = (0.35 * grid[r, lead:] + 0.65 * 200).astype(np.uint8)
+    plt = _pyplot()
+    picture = _tile_grid(grid)
+    fig, ax = plt.subplots(figsize=(cols * 0.75 + 1.8, rows * 0.75 + 0.8))
+    ax.imshow(picture, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+    ax.add_patch(Rectangle((1 + _CELL * recon_column, 1), _CELL - 1, _CELL * rows, fill=False, edgecolor="red",
+                           lw=1.2))
     ax.set_xticks([2 + _CELL * c + IMAGE_SIZE // 2 for c in range(cols)])
-    sign = "+" if mode == "offset" else ""
-    ax.set_xticklabels(["input", "recon"] + [f"{sign}{v:g}" if v > 0 else f"{v:g}" for v in values],
-                       fontsize=7, rotation=0)
+    ax.set_xticklabels(headings, fontsize=7, rotation=0)
     ax.set_yticks([2 + _CELL * r + IMAGE_SIZE // 2 for r in range(rows)])
-    notes = list(row_notes) if row_notes is not None else [""] * rows
-    ax.set_yticklabels([f"z{d}{(' ' + n) if n else ''}" for d, n in zip(dims, notes)], fontsize=7)
-    ax.set_xlabel("offset added to the code" if mode == "offset" else "value of the dimension", fontsize=8)
+    labels = []
+    for i in order:
+        label = row_label(dims[i], kl, factors)[0]
+        labels.append(label + (f" {notes[i]}" if notes[i] else ""))
+    ax.set_yticklabels(labels, fontsize=7)
+    for tick, is_dead in zip(ax.get_yticklabels(), dead):
+        if is_dead:
+            tick.set_color("#999999")
+    sorted_note = ", rows by KL" if kl is not None else ""
+    ax.set_xlabel(("offset added to the code" if mode == "offset" else "value of the dimension") + sorted_note,
+                  fontsize=8)
     if title:
         ax.set_title(title, fontsize=9)
     return _save(fig, path)
+
+
+# -- animated traversals (GIF, Pillow) ------------------------------------------------------------
+# Every dimension's sweep played at once, the figure researchers in this field share most: frame k
+# shows each dimension's decoding at the k-th swept value; the frames run from the first value to
+# the last and back, so the loop has no jump.
+
+#: Pixels per image pixel in the GIF (decodings scaled up, nearest neighbour).
+GIF_SCALE = 2
+_LABEL_H = 12
+
+
+def traversal_gif(sweeps: np.ndarray, values: Sequence[float], labels: Sequence[str], path: str | Path,
+                  columns: int = 5, frame_ms: int = 120, dead: Sequence[bool] | None = None) -> Path:
+    """Write ``sweeps`` (rows, len(values), 64, 64) uint8 as an animated GIF; ``labels`` per row;
+    rows marked ``dead`` are drawn faded. Returns the path."""
+    from PIL import Image, ImageDraw
+
+    sweeps = np.asarray(sweeps)
+    rows, steps = sweeps.shape[:2]
+    if rows == 0 or steps == 0:
+        raise NarError("nothing to animate (no dimension or no value)")
+    columns = max(1, min(columns, rows))
+    grid_rows = -(-rows // columns)
+    tile = IMAGE_SIZE * GIF_SCALE
+    width, height = columns * tile, grid_rows * (tile + _LABEL_H) + _LABEL_H
+    order = list(range(steps)) + list(range(steps - 2, 0, -1))
+    frames = []
+    for k in order:
+        frame = Image.new("L", (width, height), 255)
+        draw = ImageDraw.Draw(frame)
+        draw.text((2, 0), f"value {values[k]:+g}", fill=0)
+        for r in range(rows):
+            img = sweeps[r, k]
+            if dead is not None and dead[r]:
+                img = (0.35 * img + 0.65 * 200).astype(np.uint8)
+            y, x = divmod(r, columns)
+            top = _LABEL_H + y * (tile + _LABEL_H)
+            frame.paste(Image.fromarray(img).resize((tile, tile), Image.NEAREST), (x * tile, top + _LABEL_H))
+            draw.text((x * tile + 2, top), labels[r], fill=120 if dead is not None and dead[r] else 0)
+        frames.append(frame.convert("P"))
+    path = Path(path)
+    if path.is_dir():
+        raise NarError("is a folder; give a file name for the animation", path)
+    make_folder(path.parent)
+    try:
+        frames[0].save(path, format="GIF", save_all=True, append_images=frames[1:], duration=frame_ms, loop=0)
+    except OSError as err:
+        raise from_os_error(err, path, "cannot write animation") from None
+    return path

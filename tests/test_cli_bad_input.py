@@ -219,6 +219,7 @@ def test_every_command_that_loads_a_checkpoint_refuses_broken_ones(world, tmp_pa
         fails("plot", run, says=says)
         fails("traverse", run, image, says=says)
         fails("metrics", run, "--preset", "fast", "--device", "cpu", says=says)
+        fails("probe", run, "--out", tmp_path / "probe", says=says)
         fails("solve", world.puzzle, "--checkpoint", run, "--generations", "1", says=says)
         fails("evaluate", world.set, "--checkpoint", run, "--generations", "1", says=says)
         fails("tune", world.set, "--checkpoint", run, "--population", "4", "--generations", "1",
@@ -232,7 +233,7 @@ def test_plot_refuses_a_corrupt_loss_log_and_a_file_in_the_figures_place(world, 
     (run / "losses.jsonl").unlink()
     shutil.rmtree(run / "figures", ignore_errors=True)
     (run / "figures").write_text("in the way")
-    fails("plot", run, says=(run / "figures", "is a file, not a folder"))
+    fails("plot", run, "--out", run / "figures", says=(run / "figures", "is a file, not a folder"))
 
 
 # -- images (traverse reads one PNG with the same reader as every puzzle loader) ------------------

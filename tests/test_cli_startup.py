@@ -65,11 +65,13 @@ def test_the_cli_choices_equal_the_library_names():
     from nar_solver.cli import _choices
     from nar_solver.data import WORLD_NAMES
     from nar_solver.device import DEVICE_CHOICES
+    from nar_solver.evaluate.probe_images import MAX_SAMPLES, MAX_SWEEP
     from nar_solver.solve.fitness import DISTANCES
     from nar_solver.solve.ga import MIN_POPULATION, GAConfig
     from nar_solver.solve.manifold import DEFAULT_KIND, KINDS
     from nar_solver.solve.registry import SOLVER_NAMES, SOLVERS
     from nar_solver.world.formats import FEWSHOT_IMAGES, FEWSHOT_JSON
+    from nar_solver.world.glyphs import SHAPES
     from nar_solver.world.program import FAMILIES
     from nar_solver.world.puzzle import MAX_OBJECTS
 
@@ -84,6 +86,8 @@ def test_the_cli_choices_equal_the_library_names():
     assert _choices.WORLD_NAMES == WORLD_NAMES
     assert _choices.FAMILIES == FAMILIES and _choices.MAX_OBJECTS == MAX_OBJECTS
     assert (_choices.FEWSHOT_JSON, _choices.FEWSHOT_IMAGES) == (FEWSHOT_JSON, FEWSHOT_IMAGES)
+    assert _choices.SHAPES == SHAPES
+    assert (_choices.PROBE_MAX_SAMPLES, _choices.PROBE_MAX_SWEEP) == (MAX_SAMPLES, MAX_SWEEP)
 
 
 @pytest.mark.parametrize("command", ["solve", "evaluate", "tune"])

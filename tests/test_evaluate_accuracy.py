@@ -4,7 +4,10 @@ import json
 import pytest
 
 from nar_solver.errors import NarError
+from scipy.stats import binomtest
+
 from nar_solver.evaluate.accuracy import evaluate, wilson_interval
+from nar_solver.evaluate.stats import error_bars
 from nar_solver.evaluate.tuning import TunePoint, mark_pareto, parse_int_list, tune
 from nar_solver.solve.ga import GAConfig
 from nar_solver.solve.registry import make_solver
@@ -16,10 +19,28 @@ from solve_helpers import analytic_manifold
 def test_wilson_interval_known_values():
     low, high = wilson_interval(8, 10)
     assert low == pytest.approx(0.4902, abs=1e-3) and high == pytest.approx(0.9433, abs=1e-3)
-    assert wilson_interval(0, 10)[0] == 0.0 and wilson_interval(10, 10)[1] == pytest.approx(1.0)
     assert wilson_interval(0, 0) == (0.0, 1.0)
     narrow, wide = wilson_interval(80, 100), wilson_interval(8, 10)
     assert narrow[1] - narrow[0] < wide[1] - wide[0]
+
+
+@pytest.mark.parametrize("n", [1, 10, 200])
+def test_wilson_interval_ends_exactly_at_0_and_1(n):
+    """0/n starts at exactly 0 and n/n ends at exactly 1 (the hand-written formula gave
+    0.9999999999999999 for 10/10, and an error bar below the point)."""
+    low, high = wilson_interval(0, n)
+    assert low == 0.0 and 0 < high < 1
+    low, high = wilson_interval(n, n)
+    assert high == 1.0 and 0 < low < 1
+    assert error_bars(1.0, wilson_interval(n, n))[1] == 0.0 and error_bars(0.0, wilson_interval(0, n))[0] == 0.0
+    assert min(error_bars(1.0, (0.7, 0.9999999999999999))) >= 0.0   # rounding can't make a bar negative
+
+
+def test_wilson_interval_is_scipys():
+    scipy_ci = binomtest(37, 52).proportion_ci(0.95, "wilson")
+    assert wilson_interval(37, 52) == (scipy_ci.low, scipy_ci.high)
+    with pytest.raises(ValueError):
+        wilson_interval(11, 10)
 
 
 def test_report_counts_breaks_down_and_follows_the_json_schema():
@@ -31,8 +52,10 @@ def test_report_counts_breaks_down_and_follows_the_json_schema():
     data = json.loads(json.dumps(report.to_json()))
     assert {"accuracy", "n", "solver", "per_category", "results"} <= set(data)
     assert data["solver"] == "random" and data["n"] == 9
-    assert set(data["results"][0]) == {"id", "predicted", "answer", "correct", "seconds"}
+    assert set(data["results"][0]) == {"id", "predicted", "answer", "correct", "seconds", "scores", "confidence",
+                                       "examples_solved", "n_examples", "categories"}
     assert data["results"][0]["correct"] is None
+    assert all(len(r["scores"]) == 4 and r["examples_solved"] is None for r in data["results"])
     per = data["per_category"]
     assert set(per) >= {"family", "length", "objects", "outs"}
     assert per["family"]["shift"]["n"] == 5 and per["family"]["shape"]["n"] == 4
@@ -68,3 +91,14 @@ def test_tune_sweeps_every_pair():
     assert sum(p.recommended for p in report.points) == 1 and report.recommended.pareto
     assert all(p.n == 3 for p in report.points)
     assert json.loads(json.dumps(report.to_json()))["recommended"].keys() == {"population", "generations"}
+
+
+def test_tune_times_every_pair_three_times_and_reports_the_median():
+    puzzles = list(generate_puzzles(8, 2, "shift1"))
+    report = tune(puzzles, [4], [0, 1], SolverSettings(), analytic_manifold())
+    for p in report.points:
+        assert len(p.timings) == 3 and p.seconds_per_puzzle == sorted(p.timings)[1]
+    assert [len(p.timings) for p in tune(puzzles, [4], [0], SolverSettings(), analytic_manifold(),
+                                         repeats=1).points] == [1]
+    with pytest.raises(NarError):
+        tune(puzzles, [4], [0], SolverSettings(), analytic_manifold(), repeats=0)

@@ -1,5 +1,6 @@
 """`nar-solver metrics RUN`, the checkpoint path and the factor worlds the metrics run on."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -88,11 +89,16 @@ def test_report_is_reproducible_and_json_safe():
     json.dumps(a, allow_nan=False)
 
 
-def test_metrics_command_writes_a_report(tiny_run):
+def test_metrics_command_writes_a_report(tiny_run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p.name for p in tiny_run.iterdir())
     result = CliRunner().invoke(main, ["metrics", str(tiny_run), "--preset", "fast", "--device", "cpu", "--seed", "1"])
     assert result.exit_code == 0, result.output
     assert "FactorVAE score" in result.output and "MIG" in result.output and "SIS" in result.output
-    out = tiny_run / "metrics-objects-fast.json"  # default: the run's training world, in the run folder
+    # default: the run's training world, in runs/metrics-<run name>/ under the current folder, never the run
+    out = tmp_path / "runs" / f"metrics-{tiny_run.name}" / "metrics-objects-fast.json"
+    assert sorted(p.name for p in tiny_run.iterdir()) == before
+    assert str(Path("runs") / f"metrics-{tiny_run.name}" / "metrics-objects-fast.json") in result.output.replace("\n", "")
     report = json.loads(out.read_text())
     assert report["world"] == "objects" and report["seed"] == 1
     assert report["run"]["step"] == 7 and report["run"]["preset"] == "fast"

@@ -42,3 +42,20 @@ def test_evaluate_api_scores_the_shipped_model_on_fresh_puzzles(shipped_solver):
     assert report.correct >= 7  # 99.5% on 200 (bench/solver_accuracy.py); chance is 25%
     low, high = report.interval
     assert low <= report.accuracy <= high
+
+
+@pytest.fixture(scope="module")
+def shipped_latent_solver():
+    from nar_solver.solve import SolverSettings, make_solver
+
+    return make_solver("ga", SolverSettings(seed=0, manifold="objects"))
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "puzzles").iterdir() if p.is_dir()))
+def test_shipped_broadcast_model_alone_answers_every_shipped_puzzle(shipped_latent_solver, name):
+    """Pure latent search: position and shape come from the spatial broadcast model's code alone."""
+    from nar_solver.world import load_puzzle
+
+    assert shipped_latent_solver.manifold.vae.architecture == "broadcast32"
+    puzzle = load_puzzle(ROOT / "puzzles" / name)
+    assert shipped_latent_solver.solve(puzzle).answer == puzzle.query_answer

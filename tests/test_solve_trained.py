@@ -7,13 +7,17 @@ decoder ignores pure-noise codes; and big, inky training glyphs (square, circle)
 Shift-only puzzles need only the position axes, which such a model learns first.
 """
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
 
+import nar_solver
 from nar_solver.cli import main
+from nar_solver.solve.ga import GAConfig
+from nar_solver.solve.selfcheck import REPRODUCE_FRACTION
 from nar_solver.data.sources import ObjectsSource
 from nar_solver.errors import CheckpointError
 from nar_solver.io import atomic_write_json
@@ -21,6 +25,7 @@ from nar_solver.run.checkpoint import latent_range, save_model
 from nar_solver.model.images import to_ink
 from nar_solver.model.losses import kl_divergence, reconstruction_loss
 from nar_solver.model.vae import FactorVAE
+from nar_solver.run.shipped import shipped_folder
 from nar_solver.solve.manifold import load_manifold
 from nar_solver.solve.registry import make_solver
 from nar_solver.solve.solver import SolverSettings
@@ -100,18 +105,56 @@ def puzzle_folder(tmp_path, shift1_puzzles):
     return folder
 
 
-def test_solve_json_schema_and_reproducibility(tiny_checkpoint, puzzle_folder):
+SOLVE_KEYS = {"puzzle", "solver", "manifold", "answer", "scores", "confidence", "examples_solved", "n_examples",
+              "seconds", "known_answer", "correct", "margins", "reproduction", "rule", "generations",
+              "stopped_early", "logbook", "seed", "checkpoint", "version", "notes"}
+
+
+def test_solve_json_schema_and_reproducibility(tiny_checkpoint, puzzle_folder, shift1_puzzles):
     runner = CliRunner()
     args = ["solve", str(puzzle_folder), "--checkpoint", str(tiny_checkpoint), "--json", "--seed", "7",
             "--population", "12", "--generations", "5"]
     first = runner.invoke(main, args)
     assert first.exit_code == 0, first.output
     data = json.loads(first.output)
-    assert set(data) == {"answer", "scores", "confidence", "examples_solved", "seconds"}
+    assert set(data) == SOLVE_KEYS
     assert 0 <= data["answer"] < 4 and len(data["scores"]) == 4 and 0 < data["confidence"] <= 1
-    assert 0 <= data["examples_solved"] <= 6
+    assert 0 <= data["examples_solved"] <= data["n_examples"] == 6
+    puzzle = shift1_puzzles[0]
+    assert data["puzzle"] == puzzle.id and data["known_answer"] == puzzle.query_answer
+    assert data["correct"] == (data["answer"] == puzzle.query_answer)
+    assert data["seed"] == 7 and data["manifold"] == "objects-xy" and data["solver"] == "ga"
+    assert data["checkpoint"] == str(tiny_checkpoint.resolve())
+    assert data["version"] == nar_solver.__version__
+    assert len(data["margins"]) == 6 and len(data["reproduction"]) == 6
+    # examples_solved counts the examples whose right option the rule reproduces, from the margins
+    # (right option nearest) and the reproduction ratios
+    solved = sum(m > 0 and r <= REPRODUCE_FRACTION for m, r in zip(data["margins"], data["reproduction"]))
+    assert data["examples_solved"] == solved
+    # the logbook: one row per generation run (plus generation 0), and its last margin is the best's
+    assert [row["gen"] for row in data["logbook"]] == list(range(data["generations"] + 1))
+    assert data["generations"] <= 5 and isinstance(data["stopped_early"], bool)
+    assert data["stopped_early"] == (data["logbook"][-1]["margin"] >= GAConfig().stop_margin)
+    # the rule: one entry per slot, in words; a one-object right shift is found and named as such
+    assert [r["slot"] for r in data["rule"]] == [0]
+    assert data["rule"][0]["text"].startswith("slot 0: ")
     again = json.loads(runner.invoke(main, args).output)
     assert again["scores"] == data["scores"] and again["answer"] == data["answer"]
+    assert again["logbook"] == data["logbook"] and again["rule"] == data["rule"]
+
+
+def test_solve_prints_the_rule_margins_and_search(tiny_checkpoint, puzzle_folder):
+    result = CliRunner().invoke(main, ["solve", str(puzzle_folder), "--checkpoint", str(tiny_checkpoint),
+                                       "--generations", "3"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(CliRunner().invoke(main, ["solve", str(puzzle_folder), "--checkpoint",
+                                                str(tiny_checkpoint), "--generations", "3", "--json"]).output)
+    out = result.output
+    assert "rule:\n  slot 0: " in out and data["rule"][0]["text"] in out
+    assert "example margins" in out and " ".join(f"{m:.1f}" for m in data["margins"]) in out
+    assert f"generations: {data['generations']}" in out
+    assert ("stopped early" in out) == data["stopped_early"]
+    assert f"examples the rule reproduces: {data['examples_solved']}/6" in out
 
 
 def test_solve_rich_output_and_figure(tiny_checkpoint, puzzle_folder, tmp_path):
@@ -119,7 +162,8 @@ def test_solve_rich_output_and_figure(tiny_checkpoint, puzzle_folder, tmp_path):
     result = CliRunner().invoke(main, ["solve", str(puzzle_folder), "--checkpoint", str(tiny_checkpoint),
                                        "--generations", "3", "--figure", str(figure)])
     assert result.exit_code == 0, result.output
-    assert "answer:" in result.output and "examples solved" in result.output and "seconds" in result.output
+    assert "answer:" in result.output and "examples the rule reproduces" in result.output
+    assert "seconds" in result.output and f"figure: {figure}" in result.output
     assert figure.stat().st_size > 5000
 
 
@@ -134,25 +178,54 @@ def test_solve_with_each_baseline(tiny_checkpoint, puzzle_folder, solver):
 def test_evaluate_json_out_schema(tiny_checkpoint, tmp_path):
     puzzles = list(generate_puzzles(99, 3, "shift"))
     write_puzzle_folders(puzzles, tmp_path / "set")
-    out = tmp_path / "eval.json"
+    out, figure = tmp_path / "eval.json", tmp_path / "families.png"
     result = CliRunner().invoke(main, ["evaluate", str(tmp_path / "set"), "--checkpoint", str(tiny_checkpoint),
-                                       "--generations", "2", "--json-out", str(out)])
+                                       "--generations", "2", "--json-out", str(out), "--figure", str(figure)])
     assert result.exit_code == 0, result.output
     assert "accuracy" in result.output and "95% interval" in result.output and "by family" in result.output
     data = json.loads(out.read_text())
-    assert {"accuracy", "n", "solver", "per_category", "results"} <= set(data)
+    assert {"accuracy", "n", "solver", "per_category", "results", "interval_95", "settings"} <= set(data)
     assert data["n"] == 3 and data["solver"] == "ga" and len(data["results"]) == 3
-    assert set(data["results"][0]) == {"id", "predicted", "answer", "correct", "seconds"}
+    assert data["settings"]["checkpoint"] == str(tiny_checkpoint.resolve())
+    for row, puzzle in zip(data["results"], puzzles):
+        assert set(row) == {"id", "predicted", "answer", "correct", "seconds", "scores", "confidence",
+                            "examples_solved", "n_examples", "categories"}
+        assert row["id"] == puzzle.id and row["answer"] == puzzle.query_answer
+        assert len(row["scores"]) == 4 and row["predicted"] == max(range(4), key=row["scores"].__getitem__)
+        assert 0.25 <= row["confidence"] <= 1 and 0 <= row["examples_solved"] <= row["n_examples"] == 6
+        assert row["categories"]["family"] == "shift"
+    # the same puzzle solved alone gives the same row
+    alone = json.loads(CliRunner().invoke(main, ["solve", str(tmp_path / "set"), "--index", "0", "--json",
+                                                 "--checkpoint", str(tiny_checkpoint), "--generations", "2"]).output)
+    first = data["results"][0]
+    assert (alone["scores"], alone["confidence"], alone["examples_solved"]) == (
+        first["scores"], first["confidence"], first["examples_solved"])
+    assert figure.stat().st_size > 5000 and f"figure: {figure}" in result.output
 
 
-def test_tune_writes_table_and_plot(tiny_checkpoint, tmp_path):
+def test_evaluate_shipped_settings_record_the_resolved_default_checkpoint(tmp_path):
+    write_puzzle_folders(generate_puzzles(97, 2, "shift1"), tmp_path / "set")
+    out = tmp_path / "eval.json"
+    result = CliRunner().invoke(main, ["evaluate", str(tmp_path / "set"), "--generations", "0",
+                                       "--json-out", str(out)])
+    assert result.exit_code == 0, result.output
+    recorded = json.loads(out.read_text())["settings"]["checkpoint"]
+    assert recorded == str(shipped_folder("objects").resolve()) and Path(recorded).is_absolute()
+
+
+def test_tune_writes_table_plot_and_json(tiny_checkpoint, tmp_path):
     write_puzzle_folders(generate_puzzles(98, 2, "shift1"), tmp_path / "set")
-    plot = tmp_path / "tune.png"
+    plot, out = tmp_path / "tune.png", tmp_path / "tune.json"
     result = CliRunner().invoke(main, ["tune", str(tmp_path / "set"), "--checkpoint", str(tiny_checkpoint),
-                                       "--population", "4,8", "--generations", "0,2", "--plot", str(plot)])
+                                       "--population", "4,8", "--generations", "0,2", "--plot", str(plot),
+                                       "--json-out", str(out)])
     assert result.exit_code == 0, result.output
     assert "Pareto front" in result.output and "recommended default" in result.output
     assert plot.stat().st_size > 5000
+    data = json.loads(out.read_text())
+    assert all(len(p["timings"]) == 3 and p["seconds_per_puzzle"] == sorted(p["timings"])[1]
+               for p in data["points"])
+    assert data["settings"]["repeats"] == 3 and data["settings"]["checkpoint"] == str(tiny_checkpoint.resolve())
 
 
 def test_bad_checkpoints_give_one_line_errors(tiny_checkpoint, puzzle_folder, tmp_path):

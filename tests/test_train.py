@@ -214,7 +214,7 @@ def test_cuda_is_refused_clearly_without_a_gpu(tmp_path):
     assert resolve_device("auto").type == "cpu"
 
 
-def test_cli_train_resume_plot_traverse(tmp_path):
+def test_cli_train_resume_plot_traverse(tmp_path, monkeypatch):
     runner = CliRunner()
     out = tmp_path / "run"
     args = ["train", "--preset", "objects", "--steps", "3", "--batch-size", "8", "--latent-sample", "16",
@@ -229,7 +229,12 @@ def test_cli_train_resume_plot_traverse(tmp_path):
     assert result.exit_code == 0, result.output
     assert load_train_state(out)["step"] == 4 and TrainConfig.load(out / "config.json").steps == 4
     assert not (out / "figures" / "losses.png").exists()
+    monkeypatch.chdir(tmp_path)
     assert runner.invoke(cli, ["plot", str(out)]).exit_code == 0
+    for name in ("losses.png", "reconstructions.png", "traversal.png"):  # default: runs/plot-<run name>/
+        assert (tmp_path / "runs" / f"plot-{out.name}" / name).stat().st_size > 1000
+        assert not (out / "figures" / name).exists()
+    assert runner.invoke(cli, ["plot", str(out), "--out", str(out / "figures")]).exit_code == 0
     for name in ("losses.png", "reconstructions.png", "traversal.png"):
         assert (out / "figures" / name).stat().st_size > 1000
     image = tmp_path / "board.png"
@@ -237,7 +242,7 @@ def test_cli_train_resume_plot_traverse(tmp_path):
     result = runner.invoke(cli, ["traverse", str(out), str(image), "--from", "-0.5", "--to", "0.5", "--steps", "11",
                                  "--dims", "0-2,5"])
     assert result.exit_code == 0, result.output
-    assert (out / "figures" / "traverse_board.png").stat().st_size > 1000
+    assert (tmp_path / "runs" / f"traverse-{out.name}" / "traverse_board.png").stat().st_size > 1000
     result = runner.invoke(cli, ["traverse", str(out), str(image), "--dims", "12"])
     assert result.exit_code == 2 and "dimensions 0..9" in result.output
     result = runner.invoke(cli, ["train", "--steps", "-1", "--out", str(tmp_path / "neg")])

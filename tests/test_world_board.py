@@ -1,4 +1,4 @@
-"""Boards and the renderer's geometry (NAR.md: 3x3 tiles of 20 px at 2 + 20 * cell)."""
+"""Boards and the renderer's geometry (docs/world.md: 3x3 tiles of 20 px at 2 + 20 * cell)."""
 import numpy as np
 import pytest
 

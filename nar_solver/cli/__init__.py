@@ -44,7 +44,7 @@ def _register() -> None:
     """Attach every command module that exists; each defines a click command named ``command``."""
     import importlib
 
-    for name in ("generate", "train", "plot", "traverse", "solve", "evaluate", "tune", "metrics"):
+    for name in ("generate", "train", "plot", "traverse", "solve", "evaluate", "tune", "metrics", "probe"):
         try:
             module = importlib.import_module(f"nar_solver.cli.{name}")
         except ModuleNotFoundError as err:

@@ -1,10 +1,10 @@
 """The option choices and defaults the command modules need at import time, without importing torch.
 
 `nar-solver --help` and `generate` must start in a fraction of a second; importing torch alone
-takes seconds. The library modules that own these names (solve.solver, solve.manifold,
-solve.fitness, solve.ga, solve.registry, device) import torch, nar_solver.data imports numpy, and the world's import numpy and
-PIL, so their values are repeated here and tests/test_cli_startup.py checks that every one still
-equals the library's. Commands import the library, and rich, inside their functions.
+takes seconds. The library modules that own these names (solve.manifold, solve.fitness, solve.ga,
+solve.registry, device, evaluate.probe_images) import torch, and nar_solver.data and the world
+import numpy and PIL, so their values are repeated here and tests/test_cli_startup.py checks that
+every one still equals the library's. Commands import the library, and rich, inside their functions.
 """
 from __future__ import annotations
 
@@ -30,5 +30,14 @@ FAMILIES: tuple[str, ...] = ("shift1", "shift", "shape", "mixed")
 MAX_OBJECTS = 9
 FEWSHOT_JSON = "problems.json"
 FEWSHOT_IMAGES = "images"
+#: nar_solver.world.glyphs.SHAPES
+SHAPES: tuple[str, ...] = (
+    "circle", "square", "triangle", "delta",
+    "b", "d", "e", "g", "k", "m", "r", "s", "u", "w", "x", "z",
+    "theta", "pi", "tau", "psi",
+)
+#: nar_solver.evaluate.probe_images.MAX_SAMPLES and MAX_SWEEP
+PROBE_MAX_SAMPLES = 256
+PROBE_MAX_SWEEP = 64
 #: nar_solver.data.WORLD_NAMES
 WORLD_NAMES: tuple[str, ...] = ("dsprites", "objects")

@@ -36,14 +36,14 @@ def puzzle_set_options(func: Callable) -> Callable:
 
 
 def model_options(func: Callable) -> Callable:
-    """--checkpoint, --manifold, --device, --seed, --distance, --threads."""
+    """--checkpoint, --manifold, --device, --seed, --distance, --strict, --threads."""
     options = [
         click.option("--checkpoint", type=click.Path(path_type=Path), default=None,
                      help="Run folder of a trained VAE (default: the shipped model of --manifold)."),
         click.option("--manifold", type=click.Choice(MANIFOLD_KINDS), default=DEFAULT_MANIFOLD, show_default=True,
                      help="objects-xy: per object, its grid position plus the object VAE's code of its "
                           "shape; objects: per object, the object VAE's code alone (position too); "
-                          "board: one code per whole board (the seed study's design, board VAE)."),
+                          "board: one code per whole board (board VAE). See docs/solver.md."),
         click.option("--device", default="auto", show_default=True,
                      help="auto | cpu | cuda | cuda:N (auto = CUDA when available)."),
         click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
@@ -51,6 +51,9 @@ def model_options(func: Callable) -> Callable:
         click.option("--distance", type=click.Choice(DISTANCES), default=GA_DISTANCE, show_default=True,
                      help="How a prediction is compared with an option: object-code sets, or decoded "
                           "pixels (MSE, BCE, SSIM)."),
+        click.option("--strict", is_flag=True,
+                     help="Refuse a model whose training data does not fit --manifold (a board model on "
+                          "an object manifold or the reverse) instead of warning on stderr."),
         click.option("--threads", type=click.IntRange(min=0), default=DEFAULT_THREADS, show_default=True,
                      expose_value=False, callback=_store_threads,
                      help="CPU threads per process (0 = every core not busy at start). One is fastest "
@@ -69,6 +72,24 @@ def ga_options(func: Callable) -> Callable:
     func = click.option("--population", type=click.IntRange(min=MIN_POPULATION), default=GA_POPULATION,
                         show_default=True, help="GA population size.")(func)
     return func
+
+
+def checked_manifold(solver, strict: bool):
+    """Load the solver's manifold (failing fast on a bad checkpoint) and check that its model fits
+    the manifold kind: a warning on stderr, or with ``strict`` a one-line error. None for solvers
+    that need no model."""
+    if not solver.needs_model:
+        return None
+    from nar_solver.errors import CheckpointError
+    from nar_solver.solve.fit import fit_problem
+
+    manifold = solver.manifold
+    problem = fit_problem(manifold.kind, manifold.trained_on)
+    if problem is not None:
+        if strict:
+            raise CheckpointError(f"{problem} (refused: --strict)", manifold.source)
+        click.echo(f"warning: {problem}; the answers mean little (--strict refuses)", err=True)
+    return manifold
 
 
 def settings_from(checkpoint: Path | None, manifold: str, device: str, seed: int, distance: str,

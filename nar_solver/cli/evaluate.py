@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from nar_solver.cli._choices import SOLVER_NAMES
-from nar_solver.cli._solver_options import ga_options, model_options, puzzle_set_options, settings_from
+from nar_solver.cli._solver_options import checked_manifold, ga_options, model_options, puzzle_set_options, settings_from
 from nar_solver.errors import NarError
 from nar_solver.io import atomic_write_json, check_writable
 
@@ -44,17 +44,24 @@ def print_report(report, console) -> None:
 
 @click.command(name="evaluate")
 @puzzle_set_options
-@click.option("--solver", "solver_name", type=click.Choice(SOLVER_NAMES), default="ga", show_default=True)
+@click.option("--solver", "solver_name", type=click.Choice(SOLVER_NAMES), default="ga", show_default=True,
+              help="The GA, or a baseline (docs/solver.md).")
 @model_options
 @ga_options
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N puzzles.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N puzzles  [default: all]")
 @click.option("--json-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help='Write {"accuracy", "n", "solver", "per_category", "results": [...]} to this file.')
-def command(path, problems, images, solver_name, checkpoint, manifold, device, seed, distance, population,
-            generations, limit, json_out) -> None:
-    """Solve every puzzle under PATH and report the accuracy."""
-    if json_out is not None:
-        check_writable(json_out)  # before the run, not after it
+              help='Write {"accuracy", "n", "solver", "per_category", "interval_95", "settings", "results"} '
+                   "to this file; each result row holds the answer, option scores, confidence and "
+                   "examples_solved (docs/solver.md).")
+@click.option("--figure", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write a PNG of accuracy per family with 95% intervals.")
+def command(path, problems, images, solver_name, checkpoint, manifold, device, seed, distance, strict, population,
+            generations, limit, json_out, figure) -> None:
+    """Solve every puzzle under PATH and report the accuracy with its 95% Wilson interval, overall
+    and by family, program length, copies and object count."""
+    for out in (json_out, figure):
+        if out is not None:
+            check_writable(out)  # before the run, not after it
     puzzles = load_set(path, problems, images, limit)
     if not puzzles:
         raise NarError("no puzzles found", path or problems)
@@ -67,8 +74,7 @@ def command(path, problems, images, solver_name, checkpoint, manifold, device, s
 
     settings = settings_from(checkpoint, manifold, rank_device(device), seed, distance, population, generations)
     solver = make_solver(solver_name, settings)
-    if solver.needs_model:
-        _ = solver.manifold  # fail fast on a bad checkpoint, before the progress bar
+    manifold_obj = checked_manifold(solver, strict)  # fail fast on a bad checkpoint, before the progress bar
     main_rank = DistContext.from_env().is_main  # under torchrun: rank 0 shows progress, prints and writes
     console = Console(stderr=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
@@ -77,10 +83,17 @@ def command(path, problems, images, solver_name, checkpoint, manifold, device, s
         report = evaluate_sharded(puzzles, solver, progress=lambda _: progress.advance(task))
     if not main_rank:
         return
-    report.settings = {"solver": solver_name, **settings.to_json()}
+    report.settings = {"solver": solver_name, **settings.to_json(),
+                       "checkpoint": None if manifold_obj is None or manifold_obj.source is None
+                       else str(manifold_obj.source)}
     print_report(report, Console())
     if report.n == 0:
         Console().print("[yellow]no puzzle has a known answer: nothing to score[/]")
     if json_out is not None:
         atomic_write_json(json_out, report.to_json())
-        Console().print(f"results: {json_out}")
+        click.echo(f"results: {json_out}")
+    if figure is not None:
+        from nar_solver.evaluate.figures import accuracy_figure
+
+        accuracy_figure(report, figure)
+        click.echo(f"figure: {figure}")

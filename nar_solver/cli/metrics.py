@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from nar_solver.cli._choices import DEVICE_CHOICES, WORLD_NAMES
+from nar_solver.cli._outputs import default_folder
 from nar_solver.io import atomic_write_json, check_writable
 
 
@@ -62,7 +63,8 @@ def _factor_table(report):
 @click.option("--device", type=str, default="auto", show_default=True,
               help=f"{' | '.join(DEVICE_CHOICES)} | cuda:N (auto = CUDA when available).")
 @click.option("--json-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write the full report (default: RUN/metrics-<data>[-<preset>].json).")
+              help="Where to write the full report  [default: runs/metrics-<RUN name>/metrics-<data>[-<preset>].json; "
+                   "never RUN itself]")
 def command(run: Path, data: str | None, preset: str | None, seed: int, device: str,
             json_out: Path | None) -> None:
     """Measure a trained run's disentanglement: FactorVAE score, MIG, DCI and the Sobol
@@ -80,7 +82,7 @@ def command(run: Path, data: str | None, preset: str | None, seed: int, device: 
         report = evaluate_checkpoint(run, data=data, seed=seed, settings=DisentanglementSettings.preset(name),
                                      device=device, progress=lambda message: status.update(message))
     report.run["preset"] = name
-    out = json_out or run / f"metrics-{report.world}{'' if name == 'full' else '-' + name}.json"
+    out = json_out or default_folder("metrics", run) / f"metrics-{report.world}{'' if name == 'full' else '-' + name}.json"
     atomic_write_json(out, report.to_json())
     stdout = Console()
     stdout.print(_summary_table(report))

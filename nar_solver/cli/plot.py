@@ -5,17 +5,22 @@ from pathlib import Path
 
 import click
 
+from nar_solver.cli._outputs import default_folder
+
 
 @click.command("plot")
 @click.argument("run", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Folder for the figures  [default: runs/plot-<RUN name>/; never RUN itself, so "
+                   "the shipped models stay as committed]")
 @click.option("--device", default="auto", show_default=True,
               help="auto | cpu | cuda | cuda:N (auto = CUDA when available).")
-def command(run: Path, device: str) -> None:
-    """Write RUN/figures/losses.png, reconstructions.png and traversal.png."""
-    from rich.console import Console
-
+def command(run: Path, out: Path | None, device: str) -> None:
+    """Draw RUN's losses.png, reconstructions.png and traversal.png (rows sorted by KL, dead
+    dimensions marked; docs/training.md) into --out."""
     from nar_solver.device import resolve_device
     from nar_solver.train.report import plot_run
 
-    for path in plot_run(run, resolve_device(device)):
-        Console().print(f"wrote {path}")
+    out = out or default_folder("plot", run)
+    for path in plot_run(run, resolve_device(device), out):
+        click.echo(f"wrote {path}")

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from nar_solver.cli._choices import SOLVER_NAMES
-from nar_solver.cli._solver_options import ga_options, model_options, settings_from
+from nar_solver.cli._solver_options import checked_manifold, ga_options, model_options, settings_from
 from nar_solver.errors import PuzzleError
 from nar_solver.io import check_writable
 
@@ -15,19 +15,22 @@ from nar_solver.io import check_writable
 @click.command(name="solve")
 @click.argument("puzzle", type=click.Path(path_type=Path))
 @click.option("--solver", "solver_name", type=click.Choice(SOLVER_NAMES), default="ga", show_default=True,
-              help="The GA, or a baseline.")
+              help="The GA, or a baseline (docs/solver.md).")
 @model_options
 @ga_options
 @click.option("--index", type=click.IntRange(min=0), default=None,
-              help="Which puzzle to solve when PUZZLE holds several (a folder of puzzles, a few-shot-nar set).")
+              help="Which puzzle to solve when PUZZLE holds several (a folder of puzzles, a few-shot-nar "
+                   "set), counting from 0  [default: the only puzzle in PUZZLE]")
 @click.option("--json", "as_json", is_flag=True,
-              help='Print {"answer", "scores", "confidence", "examples_solved", "seconds"} only.')
+              help="Print one JSON object instead of the table: answer, scores, confidence, the rule in "
+                   "words, margins, GA logbook, seed, checkpoint, version (schema in docs/solver.md).")
 @click.option("--figure", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write a PNG: the examples with their predicted outputs, the query, its prediction "
-                   "and the chosen option.")
-def command(puzzle: Path, solver_name: str, checkpoint, manifold, device, seed, distance, population,
+              help="Write a PNG: the examples with the rule's predictions and margins, the query, its "
+                   "prediction, the right and the chosen option.")
+def command(puzzle: Path, solver_name: str, checkpoint, manifold, device, seed, distance, strict, population,
             generations, index, as_json: bool, figure: Path | None) -> None:
-    """Solve the puzzle in PUZZLE (a puzzle folder, or one of a set with --index)."""
+    """Solve the puzzle in PUZZLE (a puzzle folder, or one of a set with --index) and show why:
+    the option scores, the rule in words, how well it reproduces the examples."""
     if figure is not None:
         check_writable(figure)
     from nar_solver.world.formats import load_puzzles
@@ -43,21 +46,31 @@ def command(puzzle: Path, solver_name: str, checkpoint, manifold, device, seed, 
         raise PuzzleError(f"holds {len(puzzles)} puzzles; pick one with --index, or use nar-solver evaluate",
                           puzzle)
     from nar_solver.solve.registry import make_solver  # torch: only now that there is a puzzle to solve
+    from nar_solver.solve.report import solve_report
 
     settings = settings_from(checkpoint, manifold, device, seed, distance, population, generations)
     solver = make_solver(solver_name, settings)
+    checked_manifold(solver, strict)
     solution = solver.solve(chosen, with_images=figure is not None)
+    rule = solver.explain(chosen, solution)
     if figure is not None:
         from nar_solver.solve.figures import solution_figure
 
         solution_figure(chosen, solution, figure)
     if as_json:
-        click.echo(json.dumps(solution.to_json()))
+        click.echo(json.dumps(solve_report(chosen, solution, solver, rule)))
         return
     from rich.console import Console
+
+    print_solution(chosen, solution, solver_name, rule, Console())
+    if figure is not None:
+        click.echo(f"figure: {figure}")
+
+
+def print_solution(chosen, solution, solver_name: str, rule, console) -> None:
+    """The option table, the answer, the rule in words, the examples' margins and the search."""
     from rich.table import Table
 
-    console = Console()
     table = Table(title=f"puzzle {chosen.id} - {solver_name}", title_justify="left")
     table.add_column("option", justify="right")
     table.add_column("score", justify="right")
@@ -74,13 +87,20 @@ def command(puzzle: Path, solver_name: str, checkpoint, manifold, device, seed, 
     if chosen.query_answer is not None:
         verdict = " [green](correct)[/]" if solution.answer == chosen.query_answer else " [red](wrong)[/]"
     console.print(f"answer: [bold]{solution.answer}[/]{verdict}   confidence: {solution.confidence:.2f}")
+    if rule:
+        console.print("rule:")
+        for slot in rule:
+            console.print(f"  {slot.text}", markup=False, highlight=False, soft_wrap=True)
     if solution.examples_solved is not None:
-        console.print(f"examples solved by the answer's own rule: {solution.examples_solved}/{solution.n_examples}")
+        console.print(f"examples the rule reproduces: {solution.examples_solved}/{solution.n_examples}")
+    margins = solution.details.get("margins")
+    if margins is not None:
+        console.print("example margins (right option's lead, in temperatures): "
+                      + " ".join(f"{m:.1f}" for m in margins), highlight=False, soft_wrap=True)
     if "generations" in solution.details:
-        early = " (stopped early: every example solved by the margin)" if solution.details.get("stopped_early") else ""
+        early = (" (stopped early: every example won by the stop margin)" if solution.details.get("stopped_early")
+                 else " (no early stop: ran every generation)")
         console.print(f"slots: {solution.details.get('slots')}   generations: {solution.details['generations']}{early}")
     console.print(f"seconds: {solution.seconds:.3f}")
     for note in solution.notes:
         console.print(f"[yellow]note:[/] {note}")
-    if figure is not None:
-        console.print(f"figure: {figure}")

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import click
 
-from nar_solver.cli._solver_options import MIN_POPULATION, model_options, puzzle_set_options, settings_from
+from nar_solver.cli._outputs import default_folder
+from nar_solver.cli._solver_options import MIN_POPULATION, checked_manifold, model_options, puzzle_set_options, settings_from
 from nar_solver.cli.evaluate import load_set
 from nar_solver.errors import NarError
 from nar_solver.io import atomic_write_json, check_writable
@@ -18,19 +19,26 @@ from nar_solver.io import atomic_write_json, check_writable
 @click.option("--generations", "generation_list", default="10,25,50", show_default=True,
               help="Comma-separated generation counts.")
 @model_options
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N puzzles.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N puzzles  [default: all]")
 @click.option("--tolerance", type=click.FloatRange(0, 1), default=0.01, show_default=True,
               help="Recommend the fastest Pareto pair within this accuracy of the best.")
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=Path("tune.png"),
-              show_default=True, help="Where to write the accuracy-vs-time plot.")
+@click.option("--repeats", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Time every setting this many times; the recommendation uses the median time.")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the accuracy-vs-time plot  [default: runs/tune-<PATH name>/tune.png]")
 @click.option("--json-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write every point as JSON.")
+              help="Where to write every point as JSON (written before the plot is drawn)  "
+                   "[default: runs/tune-<PATH name>/tune.json]")
 def command(path, problems, images, populations, generation_list, checkpoint, manifold, device, seed, distance,
-            limit, tolerance, plot, json_out) -> None:
-    """Sweep population x generations of the GA on the puzzles under PATH."""
+            strict, limit, tolerance, repeats, plot, json_out) -> None:
+    """Sweep population x generations of the GA on the puzzles under PATH: accuracy with its 95%
+    interval and median time per puzzle for each pair, the Pareto front and a recommended default
+    (docs/solver.md, "Population and generations")."""
+    folder = default_folder("tune", path or problems or "puzzles")
+    plot = plot or folder / "tune.png"
+    json_out = json_out or folder / "tune.json"
     for out in (plot, json_out):
-        if out is not None:
-            check_writable(out)  # before the sweep, not after it
+        check_writable(out)  # before the sweep, not after it
     from rich.console import Console
     from rich.table import Table
 
@@ -48,13 +56,14 @@ def command(path, problems, images, populations, generation_list, checkpoint, ma
     if not any(p.query_answer is not None for p in puzzles):
         raise NarError("no puzzle has a known answer: tuning needs labelled puzzles", path or problems)
     settings = settings_from(checkpoint, manifold, device, seed, distance)
-    manifold_obj = GASolver(settings).manifold
+    manifold_obj = checked_manifold(GASolver(settings), strict)
     console = Console()
     console.print(f"{len(puzzles)} puzzles, {len(pops) * len(gens)} settings")
-    report = tune(puzzles, pops, gens, settings, manifold_obj, tolerance,
+    report = tune(puzzles, pops, gens, settings, manifold_obj, tolerance, repeats=repeats,
                   progress=lambda p: console.print(
                       f"  population {p.population:>4}  generations {p.generations:>4}: "
-                      f"{p.accuracy:.1%}  {p.seconds_per_puzzle:.3f} s/puzzle"))
+                      f"{p.accuracy:.1%}  {p.seconds_per_puzzle:.3f} s/puzzle (median of {len(p.timings)})"))
+    report.settings["checkpoint"] = None if manifold_obj.source is None else str(manifold_obj.source)
     table = Table(title="GA settings", title_justify="left")
     for col in ("pop", "gens", "accuracy", "95% interval", "s/puzzle", "Pareto", ""):
         table.add_column(col, justify="right", no_wrap=True)
@@ -69,10 +78,9 @@ def command(path, problems, images, populations, generation_list, checkpoint, ma
     console.print("Pareto front: " + ", ".join(f"{p.population}x{p.generations}" for p in report.pareto))
     console.print(f"recommended default: --population {rec.population} --generations {rec.generations} "
                   f"({rec.accuracy:.1%}, {rec.seconds_per_puzzle:.3f} s/puzzle)")
-    from nar_solver.solve.figures import tuning_figure
+    atomic_write_json(json_out, report.to_json())  # first: a failing plot must not lose the results
+    click.echo(f"results: {json_out}")
+    from nar_solver.evaluate.figures import tuning_figure
 
     tuning_figure(report, plot)
-    console.print(f"plot: {plot}")
-    if json_out is not None:
-        atomic_write_json(json_out, report.to_json())
-        console.print(f"results: {json_out}")
+    click.echo(f"plot: {plot}")

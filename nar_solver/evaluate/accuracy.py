@@ -7,29 +7,14 @@ and listed but not counted in the accuracy.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
+from nar_solver.evaluate.stats import wilson_interval
 from nar_solver.solve.perception import split_objects
 from nar_solver.solve.solver import Solver
 from nar_solver.world.program import count_outs, primitive_count
 from nar_solver.world.puzzle import Puzzle
-
-Z95 = 1.959963984540054
-
-
-def wilson_interval(correct: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval of a binomial proportion (better than the normal one near 0 and 1
-    and for small n). (0, 1) when n is 0."""
-    if n <= 0:
-        return 0.0, 1.0
-    p = correct / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
-
 
 @dataclass
 class PuzzleResult:
@@ -41,10 +26,15 @@ class PuzzleResult:
     confidence: float
     examples_solved: int | None
     categories: dict[str, str] = field(default_factory=dict)
+    scores: list[float] = field(default_factory=list)
+    n_examples: int | None = None
 
     def to_json(self) -> dict:
+        """One row of ``evaluate --json-out`` (docs/solver.md, "Evaluating")."""
         return {"id": self.id, "predicted": self.predicted, "answer": self.answer,
-                "correct": self.correct, "seconds": self.seconds}
+                "correct": self.correct, "seconds": self.seconds, "scores": [float(s) for s in self.scores],
+                "confidence": float(self.confidence), "examples_solved": self.examples_solved,
+                "n_examples": self.n_examples, "categories": dict(self.categories)}
 
 
 @dataclass
@@ -140,7 +130,8 @@ def evaluate(puzzles: Iterable[Puzzle], solver: Solver,
         result = PuzzleResult(str(puzzle.id), int(solution.answer), answer,
                               None if answer is None else bool(solution.answer == answer),
                               float(solution.seconds), float(solution.confidence), solution.examples_solved,
-                              categories_of(puzzle))
+                              categories_of(puzzle), [float(v) for v in solution.scores],
+                              int(solution.n_examples))
         results.append(result)
         if progress is not None:
             progress(result)

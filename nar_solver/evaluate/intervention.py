@@ -1,6 +1,7 @@
-"""Sobol intervention score (SIS): the seed study's proposal 3.1 made exact with ground truth.
+"""Sobol intervention score (SIS): intervening on one factor at a time, made exact with ground truth
+(docs/metrics.md, "The Sobol intervention score").
 
-The seed proposed to intervene on one object property at a time and watch which latent
+The idea is to intervene on one object property at a time and watch which latent
 dimensions move. With a factor world we can do that exactly, and both halves of the idea are
 classical variance-based (Sobol) sensitivity indices of each code dimension z_j with respect to
 the factors f:

@@ -4,15 +4,21 @@ Every (population, generations) pair solves the same puzzles with the same seed.
 Pareto front when no other pair is at least as accurate and at least as fast (and strictly better
 in one). The recommended default is the fastest pair on the front whose accuracy is within
 ``tolerance`` of the best accuracy measured.
+
+Times on a shared machine jitter, so every pair is timed ``repeats`` times (default 3) and its
+``seconds_per_puzzle`` is the median; the recommendation uses that median. Answers do not depend on
+the repeat (the same seed), so accuracy comes from the first run.
 """
 from __future__ import annotations
 
 import dataclasses
+import statistics
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from nar_solver.errors import NarError
-from nar_solver.evaluate.accuracy import evaluate, wilson_interval
+from nar_solver.evaluate.accuracy import evaluate
+from nar_solver.evaluate.stats import wilson_interval
 from nar_solver.solve.manifold import LatentManifold
 from nar_solver.solve.solver import GASolver, SolverSettings
 from nar_solver.world.puzzle import Puzzle
@@ -25,9 +31,10 @@ class TunePoint:
     accuracy: float
     n: int
     correct: int
-    seconds_per_puzzle: float
+    seconds_per_puzzle: float       # median over ``timings``
     pareto: bool = False
     recommended: bool = False
+    timings: list[float] = field(default_factory=list)  # seconds per puzzle of each repeat
 
     @property
     def interval(self) -> tuple[float, float]:
@@ -85,10 +92,14 @@ def mark_pareto(points: Sequence[TunePoint], tolerance: float) -> None:
 
 def tune(puzzles: Sequence[Puzzle], populations: Sequence[int], generations: Sequence[int],
          settings: SolverSettings | None = None, manifold: LatentManifold | None = None,
-         tolerance: float = 0.01, progress: Callable[[TunePoint], None] | None = None) -> TuneReport:
-    """Evaluate the GA on ``puzzles`` for every (population, generations) pair."""
+         tolerance: float = 0.01, progress: Callable[[TunePoint], None] | None = None,
+         repeats: int = 3) -> TuneReport:
+    """Evaluate the GA on ``puzzles`` for every (population, generations) pair, timing each pair
+    ``repeats`` times (median)."""
     if not puzzles:
         raise NarError("no puzzles to tune on")
+    if repeats < 1:
+        raise NarError(f"repeats must be at least 1, got {repeats}")
     settings = settings or SolverSettings()
     points = []
     for population in populations:
@@ -97,10 +108,12 @@ def tune(puzzles: Sequence[Puzzle], populations: Sequence[int], generations: Seq
             solver = GASolver(dataclasses.replace(settings, ga=config), manifold)
             manifold = solver.manifold  # load once, share across the sweep
             report = evaluate(puzzles, solver)
+            timings = [report.seconds_per_puzzle]
+            timings += [evaluate(puzzles, solver).seconds_per_puzzle for _ in range(repeats - 1)]
             point = TunePoint(population, gens, report.accuracy, report.n, report.correct,
-                              report.seconds_per_puzzle)
+                              statistics.median(timings), timings=timings)
             points.append(point)
             if progress is not None:
                 progress(point)
     mark_pareto(points, tolerance)
-    return TuneReport(points, tolerance, settings.to_json())
+    return TuneReport(points, tolerance, {**settings.to_json(), "repeats": repeats})

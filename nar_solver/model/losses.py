@@ -78,7 +78,7 @@ def _batch_gaussian(z: torch.Tensor, eps: float) -> tuple[torch.Tensor, torch.Te
 def gaussian_tc(z: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
     """TC of the Gaussian fitted to the batch: KL(N(m, S) || N(m, diag S)) = 0.5 (sum log S_jj - log det S).
 
-    Zero iff the fitted covariance is diagonal; no discriminator needed (seed study, proposal 3.3).
+    Zero iff the fitted covariance is diagonal; no discriminator needed (``--tc gaussian``, docs/training.md).
     """
     _, cov = _batch_gaussian(z, eps)
     tc = 0.5 * (torch.log(torch.diagonal(cov)).sum() - torch.linalg.slogdet(cov)[1])

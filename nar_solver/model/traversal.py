@@ -52,3 +52,4 @@ def sweep_values(start: float, stop: float, steps: int) -> list[float]:
     if steps == 1:
         return [float(start)]
     return [round(float(v), 10) for v in np.linspace(start, stop, steps)]
+

@@ -9,17 +9,21 @@ Layout of a run folder::
     ddp.json            under torchrun: the ranks' weight fingerprints at the last save
     figures/            losses.png, reconstructions.png, traversal.png
 
-Everything is written to a temporary file and renamed. The save order is losses.jsonl,
-model.safetensors, train_state.pt: the state is the commit point, and a resume drops any log rows
-written after it, so a crash between the writes leaves a consistent run.
+losses.jsonl grows while the run goes: each window's row is appended and flushed as soon as it is
+closed (every ``--log-every`` steps), so ``tail -f`` and ``nar-solver plot`` see a live run. Every
+other file is written to a temporary file and renamed. At a checkpoint the log is synced to disk
+first, then model.safetensors and train_state.pt: the state is the commit point. A resume rewrites
+the log (atomically) with the rows up to the saved step, dropping rows logged after it, which the
+resumed run logs again identically; a row torn by a crash mid-append is ignored when reading.
 """
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
-from nar_solver.errors import NarError
+from nar_solver.errors import NarError, from_os_error
 from nar_solver.io import atomic_write_json, atomic_write_text, check_writable
 
 CONFIG_FILE = "config.json"
@@ -66,19 +70,45 @@ class RunFolder:
             tmp.unlink(missing_ok=True)
 
     def read_losses(self, up_to_step: int | None = None) -> list[dict[str, Any]]:
+        """The log's rows (up to ``up_to_step``). A last line without its newline that is not JSON
+        is a row torn by a crash mid-append and is skipped; any other bad line is an error."""
         if not self.losses.is_file():
             return []
+        text = self.losses.read_text(encoding="utf-8")
+        lines = text.split("\n")
         rows = []
-        for number, line in enumerate(self.losses.read_text(encoding="utf-8").splitlines(), 1):
+        for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
             try:
                 row = json.loads(line)
             except json.JSONDecodeError:
+                if number == len(lines) and not text.endswith("\n"):
+                    break  # torn final row
                 raise NarError(f"line {number} is not JSON", self.losses) from None
             if up_to_step is None or row.get("step", 0) <= up_to_step:
                 rows.append(row)
         return rows
 
     def write_losses(self, rows: list[dict[str, Any]]) -> None:
+        """Replace the log with ``rows`` (atomically): a new run's empty log, a resume's kept rows."""
         atomic_write_text(self.losses, "".join(json.dumps(row) + "\n" for row in rows))
+
+    def append_loss(self, row: dict[str, Any]) -> None:
+        """Append one row and flush it to the OS, so a reader sees it now (synced at checkpoints)."""
+        try:
+            with open(self.losses, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(row) + "\n")
+                handle.flush()
+        except OSError as err:
+            raise from_os_error(err, self.losses, "cannot append to the loss log") from None
+
+    def sync_losses(self) -> None:
+        """fsync the log: every row appended so far survives a crash (called before a checkpoint)."""
+        if not self.losses.is_file():
+            return
+        try:
+            with open(self.losses, "rb+") as handle:
+                os.fsync(handle.fileno())
+        except OSError as err:
+            raise from_os_error(err, self.losses, "cannot sync the loss log") from None

@@ -1,4 +1,9 @@
-"""Where the shipped models live: ``checkpoints/objects`` and ``checkpoints/boards`` beside the package."""
+"""Where the shipped models live, wherever nar-solver is installed.
+
+The repository keeps them in ``checkpoints/objects`` and ``checkpoints/boards``; setup.py ships that
+folder as the package data folder ``nar_solver/checkpoints`` of a wheel (or a ``pip install .``).
+:func:`shipped_models` finds either, in that order.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,13 +12,27 @@ import nar_solver
 from nar_solver.errors import CheckpointError
 from nar_solver.run.folder import RunFolder
 
-#: The shipped run folder of each preset: objects (the object-level VAE) and boards (whole boards).
-SHIPPED: dict[str, str] = {"objects": "objects", "boards": "boards"}
+#: The shipped run folder of each preset: objects (the object-level VAE that codes shape for
+#: objects-xy), objects-broadcast (the spatial broadcast object VAE the pure latent manifold
+#: searches) and boards (whole boards).
+SHIPPED: dict[str, str] = {"objects": "objects", "objects-broadcast": "objects-broadcast", "boards": "boards"}
+
+
+def shipped_models() -> Path:
+    """The folder holding the shipped models: the package data folder ``nar_solver/checkpoints`` of
+    an installed wheel, else the ``checkpoints/`` of the source checkout that an editable install (or
+    ``python -m nar_solver`` in the repository) runs from; the former when neither holds a model."""
+    package = Path(nar_solver.__file__).resolve().parent
+    installed, checkout = package / "checkpoints", package.parent / "checkpoints"
+    for folder in (installed, checkout):
+        if any(RunFolder(folder / name).config.is_file() for name in SHIPPED.values()):
+            return folder
+    return installed
 
 
 def shipped_folder(preset: str) -> Path:
     """The folder the shipped model of ``preset`` (objects | boards) is kept in, whether or not it is there."""
-    return Path(nar_solver.__file__).resolve().parent.parent / "checkpoints" / SHIPPED[preset]
+    return shipped_models() / SHIPPED[preset]
 
 
 def shipped_model(preset: str, what: str) -> Path:

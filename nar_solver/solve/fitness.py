@@ -146,6 +146,22 @@ class Scorer:
             return chamfer_distances(pred, options, option_mask)
         return pixel_distances(composite_ink(self.manifold, pred), option_ink, self.distance)
 
+    @torch.inference_mode()
+    def separations(self) -> torch.Tensor:
+        """(E,) distance from each example's right option to its nearest other option, in this
+        scorer's distance (the scale of :mod:`nar_solver.solve.selfcheck`)."""
+        from nar_solver.solve.selfcheck import separations
+
+        _, options, option_mask, option_ink = self._examples
+        answers = self.encoded.answers
+        e = torch.arange(answers.numel(), device=answers.device)
+        if self.distance == "code":
+            right = CodeSets(options[e, answers][None], option_mask[e, answers])
+            d = chamfer_distances(right, options, option_mask)[0]
+        else:
+            d = pixel_distances(option_ink[e, answers][None], option_ink, self.distance)[0]
+        return separations(d, answers)
+
 
 def match_weight(kind: str, configured: float | None = None) -> float:
     """The match weight of a manifold ``kind``: ``configured`` when given, else :data:`MATCH_WEIGHTS`."""

@@ -8,7 +8,7 @@ Three kinds:
 - ``objects-xy`` (default): every object as its position (from perception, in grid units) plus the object
   model's code of the object moved to the centre cell. The VAE then only has to carry shape; a
   shift is an exact additive step on the two position coordinates, clipped at the grid's edge.
-- ``board``: the seed study's design, one code per whole board (its board-level VAE).
+- ``board``: the whole-board design, one code per whole board (its board-level VAE).
 
 Codes are handled in *normalised* coordinates: each usable ("active") latent dimension is mapped
 to [0, 1], 0 and 1 being the range the encoder produces on training data (``latent_low`` /
@@ -59,7 +59,7 @@ MAX_BATCH = 4096
 
 
 #: The shipped model (:mod:`nar_solver.run.shipped`) each kind of manifold uses by default.
-SHIPPED_PRESET: dict[str, str] = {"objects": "objects", "objects-xy": "objects", "board": "boards"}
+SHIPPED_PRESET: dict[str, str] = {"objects": "objects-broadcast", "objects-xy": "objects", "board": "boards"}
 
 
 def usable_dimensions(low: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
@@ -146,6 +146,8 @@ class LatentManifold:
         self.perception = perception
         self.normalisation = normalisation
         self.positions = 2 if kind == "objects-xy" else 0
+        self.source: Path | None = None       # the checkpoint folder it was loaded from (load_manifold)
+        self.trained_on: str | None = None    # config.json's ``data`` of that checkpoint
         self.quantiles: QuantileMap | None = None
         if normalisation == "quantile":
             images = reference_images(kind) if reference is None else np.asarray(reference)
@@ -279,5 +281,8 @@ def load_manifold(checkpoint: str | Path | None = None, kind: str = DEFAULT_KIND
     if checkpoint is None:
         checkpoint = shipped_model(SHIPPED_PRESET[kind], kind)
     loaded = load_model(checkpoint, device=device)
-    return LatentManifold(loaded.vae, loaded.latent_low, loaded.latent_high, kind=kind, device=device,
-                          perception=perception, normalisation=normalisation)
+    manifold = LatentManifold(loaded.vae, loaded.latent_low, loaded.latent_high, kind=kind, device=device,
+                              perception=perception, normalisation=normalisation)
+    manifold.source = Path(checkpoint).resolve()
+    manifold.trained_on = loaded.config.data
+    return manifold

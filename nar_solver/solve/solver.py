@@ -20,7 +20,9 @@ from nar_solver.errors import NarError
 from nar_solver.model.images import ink_to_grey
 from nar_solver.seeding import seed_everything
 from nar_solver.solve.analogy import start_genomes
+from nar_solver.solve import selfcheck
 from nar_solver.solve.encoding import EncodedPuzzle, encode_puzzle
+from nar_solver.solve.explain import SlotRule, example_margins, explain_rule
 from nar_solver.solve.fitness import Objective, Scorer, composite_ink, match_weight
 from nar_solver.solve.ga import GAConfig, GAResult, run_ga
 from nar_solver.solve.manifold import DEFAULT_KIND, KINDS, LatentManifold, load_manifold
@@ -33,8 +35,12 @@ class Solution:
     """A solver's answer to one puzzle.
 
     ``scores`` per option (higher is better), ``confidence`` the softmax probability of the chosen
-    option, ``examples_solved`` how many examples the solver's own rule gets right (a self-check;
-    None when the solver has no rule to check), ``seconds`` wall time of the solve.
+    option, ``examples_solved`` how many examples the solver's own rule reproduces (a self-check,
+    :mod:`nar_solver.solve.selfcheck`; None when the solver has no rule to check), ``seconds``
+    wall time of the solve. Rule-based solvers add to ``details``: ``genome``, ``margins`` (per
+    example, in temperatures) and ``reproduction`` (per example, distance to the right option over
+    its distance to the nearest other option); the GA also ``logbook``, ``generations``,
+    ``stopped_early`` and ``slots``.
     """
 
     answer: int
@@ -121,6 +127,17 @@ class Solver:
     def _solve(self, puzzle: Puzzle, with_images: bool) -> Solution:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def explain(self, puzzle: Puzzle, solution: Solution) -> list[SlotRule] | None:
+        """The rule behind ``solution`` in words, per slot (None for solvers without a rule). Dimension
+        names come from the model folder's probe.json or metrics report when there is one."""
+        genome = solution.details.get("genome")
+        if genome is None or not self.needs_model:
+            return None
+        from nar_solver.model.dimension_names import dimension_factors
+
+        _, scorer = self.prepare(puzzle)
+        return explain_rule(scorer, genome, dimension_factors(self.manifold.source))
+
     def prepare(self, puzzle: Puzzle) -> tuple[EncodedPuzzle, Scorer]:
         """Encode ``puzzle`` on the manifold and build the scorer of the configured distance."""
         encoded = encode_puzzle(puzzle, self.manifold)
@@ -134,9 +151,14 @@ def rule_solution(name: str, scorer: Scorer, genome: np.ndarray, with_images: bo
     genome_t = torch.from_numpy(np.asarray(genome, dtype=np.float32))[None]
     d_examples = scorer.distances(genome_t)[0]
     d_query = scorer.distances(genome_t, query=True)[0, 0]
-    solved = int((d_examples.argmin(-1) == scorer.encoded.answers).sum())
+    answers = scorer.encoded.answers
+    separation = scorer.separations()
+    solved = int(selfcheck.solved_mask(d_examples, answers, separation).sum())
     solution = solution_from_scores(-d_query.cpu().numpy(), scorer.temperature, name, solved,
-                                    scorer.encoded.n_examples, genome=np.asarray(genome), **details)
+                                    scorer.encoded.n_examples, genome=np.asarray(genome),
+                                    margins=example_margins(d_examples, answers, scorer.temperature),
+                                    reproduction=selfcheck.ratios(d_examples, answers, separation).tolist(),
+                                    **details)
     slots = scorer.encoded.slots
     if not slots.consistent:
         solution.notes.append(f"examples disagree on the number of copies (output/input ratios "

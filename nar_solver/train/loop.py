@@ -29,15 +29,20 @@ STATE_FORMAT = 1
 
 
 def train(config: TrainConfig | Mapping[str, Any] | None, out_dir: str | Path, resume: bool = False,
-          progress: bool = True, figures: bool = True, console=None) -> Path:
+          progress: bool = True, figures: bool = True, console=None, tensorboard: bool = False) -> Path:
     """Train a Factor-VAE into the run folder ``out_dir``; return its path.
 
     ``resume=True`` continues the run saved in ``out_dir`` exactly (same batches, same random
     draws) up to ``config.steps``; ``config`` may then be None (use the stored one), or a config
     or a mapping of options (None: keep) that differs from it only in
     :data:`nar_solver.run.config.RESUMABLE_FIELDS`. Ctrl-C (SIGINT) or SIGTERM saves and returns early.
-    Under torchrun this process is one rank of a DistributedDataParallel job.
+    Under torchrun this process is one rank of a DistributedDataParallel job. ``tensorboard``
+    also writes events to ``<run>/tensorboard/`` (:mod:`nar_solver.train.tensorboard`).
     """
+    if tensorboard:
+        from nar_solver.train.tensorboard import require_tensorboard
+
+        require_tensorboard()  # a missing optional extra fails before anything is written
     ctx = DistContext.from_env()
     run = RunFolder(out_dir)
     state = None
@@ -55,11 +60,11 @@ def train(config: TrainConfig | Mapping[str, Any] | None, out_dir: str | Path, r
     device = ctx.device_for(resolve_device(config.device))
     configure_backend(device, config.threads or auto_threads(ctx.world_size))
     with ctx.process_group(device):
-        return _train(config, run, state, ctx, device, progress, figures, console)
+        return _train(config, run, state, ctx, device, progress, figures, console, tensorboard)
 
 
 def _train(config: TrainConfig, run: RunFolder, state: dict[str, Any] | None, ctx: DistContext,
-           device: torch.device, progress: bool, figures: bool, console) -> Path:
+           device: torch.device, progress: bool, figures: bool, console, tensorboard: bool = False) -> Path:
     source = make_source(config)  # first: a bad --data fails before any model is built
     seed_everything(config.seed)
     trainer = FactorVAETrainer(config, device, ctx.rank, ctx.world_size)
@@ -71,8 +76,14 @@ def _train(config: TrainConfig, run: RunFolder, state: dict[str, Any] | None, ct
     if ctx.is_main:
         run.clean_temporaries()
         run.write_config(config)
+        run.write_losses(log.rows)  # the rows up to the saved step (none for a new run); appended from here
     ctx.barrier()
     sample = stream.sample(config.latent_sample)  # fixed images for the latent range and the figures
+    board = None
+    if tensorboard and ctx.is_main:
+        from nar_solver.train.tensorboard import TensorBoardLogger
+
+        board = TensorBoardLogger(run.path)
     timing = {"data_s": 0.0, "step_s": 0.0, "steps": 0,
               "threads": torch.get_num_threads() if device.type == "cpu" else 0}
 
@@ -86,7 +97,7 @@ def _train(config: TrainConfig, run: RunFolder, state: dict[str, Any] | None, ct
                 raise RunFailure(f"ranks' weights diverged at step {step} (fingerprints {prints}); "
                                  f"last good checkpoint (step {last_saved}) kept", run.path)
             low, high = latent_range(trainer.latent_means(to_ink(sample)))
-            run.write_losses(log.rows)
+            run.sync_losses()  # every row up to this step is on disk before the state commits it
             save_model(run.path, trainer.vae, low, high, step)
             save_train_state(run.path, {
                 "format": STATE_FORMAT, "step": step, "elapsed": elapsed_now(),
@@ -94,6 +105,8 @@ def _train(config: TrainConfig, run: RunFolder, state: dict[str, Any] | None, ct
                 "log": log.state_dict(), "world_size": ctx.world_size,
                 "timing": {k: float(v) for k, v in timing.items()},
             })
+            if board is not None:
+                board.images(trainer.vae, sample, step, device)
             if ctx.enabled:
                 atomic_write_json(run.ddp, {"world_size": ctx.world_size, "step": step,
                                                         "fingerprints": prints, "identical": len(set(prints)) == 1})
@@ -107,7 +120,7 @@ def _train(config: TrainConfig, run: RunFolder, state: dict[str, Any] | None, ct
 
     view = _ProgressView(config, ctx, step, console) if progress and ctx.is_main else None
     interrupted = False
-    with _StopOnSignal() as stopper, (view or contextlib.nullcontext()):
+    with _StopOnSignal() as stopper, (view or contextlib.nullcontext()), _closing(board):
         while step < config.steps:
             t0 = time.perf_counter()
             x1 = trainer.prepare(to_ink(stream.batch(step, 0, config.batch_size), device))
@@ -125,6 +138,10 @@ def _train(config: TrainConfig, run: RunFolder, state: dict[str, Any] | None, ct
                 bad = LossLog.non_finite(row)
                 if bad:
                     raise _non_finite_failure(bad, step - config.log_every + 1, step, last_saved, run)
+                if ctx.is_main:
+                    run.append_loss(row)
+                    if board is not None:
+                        board.scalars(row)
                 if view is not None:
                     view.row(row)
             if view is not None:
@@ -139,6 +156,16 @@ def _train(config: TrainConfig, run: RunFolder, state: dict[str, Any] | None, ct
     if ctx.is_main and view is not None and interrupted:
         view.console.print(f"[yellow]interrupted: saved step {step}; continue with --resume {run.path}")
     return run.path
+
+
+@contextlib.contextmanager
+def _closing(board):
+    """Close the TensorBoard writer (flushing its events) however the loop ends."""
+    try:
+        yield board
+    finally:
+        if board is not None:
+            board.close()
 
 
 def _restore(trainer: FactorVAETrainer, log: LossLog, run: RunFolder, state: dict[str, Any], ctx: DistContext,
@@ -215,10 +242,18 @@ class _ProgressView:
 
         self.console = console or Console(stderr=True)
         self.images_per_step = config.batch_size * ctx.world_size * (2 if config.tc == "discriminator" else 1)
+        from rich.table import Column
+
+        # Step and ETA first and never cut; the bar is short; the losses take what is left of the line
+        # and are the part cut (with an ellipsis) on a narrow terminal (80 columns).
+        keep = lambda: Column(no_wrap=True)  # noqa: E731 - a one-line local helper
         self.progress = Progress(
-            TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
-            TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[losses]}"),
-            console=self.console, transient=False, refresh_per_second=4,
+            TextColumn("[bold]train", table_column=keep()), MofNCompleteColumn(table_column=keep()),
+            TextColumn("eta", table_column=keep()), TimeRemainingColumn(table_column=keep()),
+            BarColumn(bar_width=12, table_column=keep()), TimeElapsedColumn(table_column=keep()),
+            TextColumn("{task.fields[rate]}", table_column=keep()),
+            TextColumn("{task.fields[losses]}", table_column=Column(no_wrap=True, overflow="ellipsis", ratio=1)),
+            console=self.console, transient=False, refresh_per_second=4, expand=True,
         )
         self.task = self.progress.add_task("train", total=config.steps, completed=start_step, rate="", losses="")
         self._last = (time.perf_counter(), start_step)

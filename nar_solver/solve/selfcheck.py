@@ -1,0 +1,45 @@
+"""The self-check behind ``examples_solved``: does a rule *reproduce* each example's right option?
+
+A rule is fitted to the six examples, so the right option merely being the nearest of four is
+weak evidence: on the ``board`` manifold the GA moves ten free dimensions until each right option is
+a little nearer than the others, while the decoded predictions look nothing like them (puzzles/
+shape-a claimed 6/6 at a query confidence of 0.46). An example counts as solved only when
+
+- its right option is the nearest of the options (as before), and
+- the prediction lies within :data:`REPRODUCE_FRACTION` of the distance between the right option
+  and its nearest other option. The distances are squared (code Chamfer, pixel MSE), so a quarter
+  means within half the Euclidean gap: nearer the right option than any wrong option could be.
+
+A rule that reproduces the right options (objects-xy: a prediction 0.01 from the right option,
+options 0.05 or more apart) passes; one that only leans toward them does not.
+"""
+from __future__ import annotations
+
+import torch
+
+#: Largest (prediction to right option) / (right option to nearest other option) distance ratio of
+#: a solved example.
+REPRODUCE_FRACTION = 0.25
+
+
+def separations(option_distances: torch.Tensor, answers: torch.Tensor) -> torch.Tensor:
+    """(E, O) distances from each example's right option to every option -> (E,) distance to the
+    nearest *other* option."""
+    e = torch.arange(answers.numel(), device=answers.device)
+    d = option_distances.clone()
+    d[e, answers] = float("inf")
+    return d.min(-1).values
+
+
+def solved_mask(distances: torch.Tensor, answers: torch.Tensor, separation: torch.Tensor,
+                fraction: float = REPRODUCE_FRACTION) -> torch.Tensor:
+    """(E, O) prediction-to-option distances -> (E,) bool: right option nearest and reproduced."""
+    e = torch.arange(answers.numel(), device=answers.device)
+    right = distances[e, answers]
+    return (distances.argmin(-1) == answers) & (right <= fraction * separation)
+
+
+def ratios(distances: torch.Tensor, answers: torch.Tensor, separation: torch.Tensor) -> torch.Tensor:
+    """(E,) distance to the right option over that option's separation (0 = exact reproduction)."""
+    e = torch.arange(answers.numel(), device=answers.device)
+    return distances[e, answers] / separation.clamp_min(1e-12)

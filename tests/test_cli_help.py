@@ -1,0 +1,54 @@
+"""--help is written for users: every default is stated, and every document it cites ships with the
+project (docs/...), never a file a user cannot open."""
+import re
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from nar_solver.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+COMMANDS = sorted(main.commands)
+UNSHIPPED = re.compile(r"NAR\.md|FACTORVAE\.md|seed study|/work/", re.IGNORECASE)
+
+
+def _help(name: str) -> str:
+    result = CliRunner().invoke(main, [name, "--help"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_default_is_stated(name):
+    command = main.commands[name]
+    ctx = click.Context(command, info_name=name)
+    for param in command.params:
+        if not isinstance(param, click.Option) or param.name == "help":
+            continue
+        default = param.get_default(ctx, call=False)
+        if param.is_flag and not param.secondary_opts and not default:
+            continue  # a flag that is off unless given
+        _, text = param.get_help_record(ctx)
+        if default is not None or param.secondary_opts:
+            assert "[default:" in text, f"{name} {param.opts}: {text}"
+        else:  # None means "not given": the text says what happens then, or it names an output
+            assert "default" in text.lower() or re.search(r"write|with --|continue|new run|settings of",
+                                                          text.lower()), f"{name} {param.opts}: {text}"
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_help_cites_only_documents_that_ship(name):
+    text = _help(name)
+    assert not UNSHIPPED.search(text), text
+    for doc in re.findall(r"docs/[\w/.-]+\.md", text):
+        assert (REPO / doc).is_file(), doc
+
+
+def test_no_module_docstring_or_message_cites_unshipped_documents():
+    for path in sorted((REPO / "nar_solver").rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        assert not UNSHIPPED.search(text), f"{path}: {UNSHIPPED.search(text).group(0)}"
+        for doc in re.findall(r"docs/[\w/-]+\.md", text):
+            assert (REPO / doc).is_file(), f"{path} cites {doc}"
