@@ -1,10 +1,22 @@
 """The solver with a real (tiny) learned model, and the solve / evaluate / tune commands.
 
-The session fixture trains an object-level VAE for 150 steps (seconds) and saves it as a normal
-checkpoint folder. Two things make that enough: PyTorch's default initialisation and a log-variance
-bias of -6 at the start (posterior noise std 0.05), which skip the long early plateau where the
-decoder ignores pure-noise codes; and big, inky training glyphs (square, circle) beside two letters.
-Shift-only puzzles need only the position axes, which such a model learns first.
+The session fixture trains an object-level VAE for 250 steps (under a minute on one core) and
+saves it as a normal checkpoint folder. Three things make that enough: PyTorch's default
+initialisation and a log-variance bias of -6 at the start (posterior noise std 0.05), which skip
+the long early plateau where the decoder ignores pure-noise codes; big, inky training glyphs
+(square, circle) beside two letters; and the spatial broadcast decoder, which learns where the
+glyph is far sooner and more reliably than the deconvolution decoder. Shift-only puzzles need only
+the position axes.
+
+Training then sits on a second plateau (loss ~300) until the decoder learns to place the glyph by
+its code; on it the pure latent route solves 28% to 78% of one-object shifts, off it all of them.
+When training leaves it is chaotic in the floating-point arithmetic, so it moves between CPUs (150
+steps of the deconvolution decoder passed on an AMX machine and failed on AVX2). Measured on AVX2,
+fp32, seeds 0-9 of this fixture, scored on 64 or 32 shift1 puzzles: the broadcast decoder had left
+it by step 200 at every seed (3 of 10 still on it at 150), and from 200 to 400 steps solved every
+puzzle but one (seed 8 at 200: 31 of 32); the deconvolution decoder (the default architecture, covered by the shipped model's tests)
+left it between steps 150 and 400 at 9 seeds and was still on it at 400 at the tenth. Hence
+broadcast32 and 250 steps, 50 past the latest exit measured.
 """
 import json
 from pathlib import Path
@@ -35,7 +47,8 @@ from nar_solver.world.puzzle import generate_puzzle, generate_puzzles, puzzle_rn
 from train_helpers import one_thread as single_thread
 
 Z_DIM = 4
-STEPS = 150
+STEPS = 250
+ARCHITECTURE = "broadcast32"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -52,7 +65,7 @@ def tiny_checkpoint(tmp_path_factory, one_thread):
 def _train_tiny(run):
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
-    vae = FactorVAE(Z_DIM)
+    vae = FactorVAE(Z_DIM, architecture=ARCHITECTURE)
     for layer in vae.modules():
         if isinstance(layer, (torch.nn.Conv2d, torch.nn.ConvTranspose2d, torch.nn.Linear)):
             layer.reset_parameters()
@@ -71,7 +84,7 @@ def _train_tiny(run):
     with torch.no_grad():
         means = vae.encode(to_ink(source.draw(rng, 512)))[0]
     config = TrainConfig(data="objects", z_dim=Z_DIM, tc="none", gamma=0.0, steps=STEPS, lr=1e-3,
-                         batch_size=32, jitter=2.0)
+                         batch_size=32, jitter=2.0, architecture=ARCHITECTURE)
     atomic_write_json(run / "config.json", config.to_json())
     save_model(run, vae, *latent_range(means), step=STEPS)
     return run
@@ -79,15 +92,21 @@ def _train_tiny(run):
 
 @pytest.fixture(scope="module")
 def shift1_puzzles():
-    return [generate_puzzle(puzzle_rng(424242, i), "shift1", objects=(1, 1), puzzle_id=str(i)) for i in range(16)]
+    return [generate_puzzle(puzzle_rng(424242, i), "shift1", objects=(1, 1), puzzle_id=str(i)) for i in range(32)]
 
 
 def test_tiny_learned_model_solves_one_object_shifts_far_above_chance(tiny_checkpoint, shift1_puzzles):
-    """Pure latent route: position comes from the learned codes alone."""
+    """Pure latent route: position comes from the learned codes alone.
+
+    Chance is 25%. Every measured model past the plateau (module docstring) solved all 32 (one
+    seed, at step 200, 31); models still on it 28% to 78%. 80% (26 of 32) thus asks for a model
+    that has learned positions, with a margin of five puzzles; a model at chance passes it with
+    probability 4e-11.
+    """
     manifold = load_manifold(tiny_checkpoint, kind="objects")
     ga = make_solver("ga", SolverSettings(seed=0, manifold="objects"), manifold)
     correct = sum(ga.solve(p).answer == p.query_answer for p in shift1_puzzles)
-    assert correct / len(shift1_puzzles) >= 0.7, f"{correct}/{len(shift1_puzzles)} (chance is 25%)"
+    assert correct / len(shift1_puzzles) >= 0.8, f"{correct}/{len(shift1_puzzles)} (chance is 25%)"
 
 
 def test_tiny_model_with_explicit_positions_solves_multi_object_shifts(tiny_checkpoint):
