@@ -28,10 +28,14 @@ def test_importing_the_cli_and_the_world_does_not_import_torch():
     assert _fresh(code) == "['numpy']"
 
 
+def _run_main(body: str, path) -> subprocess.CompletedProcess:
+    """Run ``body`` after importing the CLI's main, in a fresh interpreter, with ``path`` as argv[1]."""
+    code = "import sys\nfrom nar_solver.cli import main\n" + body
+    return subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, cwd=ROOT)
+
+
 def test_help_and_generate_run_without_torch(tmp_path):
     code = (
-        "import sys\n"
-        "from nar_solver.cli import main\n"
         "for args in (['--help'], ['solve', '--help'], ['generate', '-n', '1', sys.argv[1]]):\n"
         "    try:\n"
         "        main(args)\n"
@@ -39,8 +43,7 @@ def test_help_and_generate_run_without_torch(tmp_path):
         "        assert e.code in (0, None), (args, e.code)\n"
         "print('torch' in sys.modules)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "set")], capture_output=True, text=True,
-                         cwd=ROOT)
+    out = _run_main(code, tmp_path / "set")
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "False"
     assert (tmp_path / "set" / "0000" / "puzzle.json").is_file()
@@ -48,15 +51,12 @@ def test_help_and_generate_run_without_torch(tmp_path):
 
 def test_solve_reports_a_bad_puzzle_before_importing_torch(tmp_path):
     code = (
-        "import sys\n"
-        "from nar_solver.cli import main\n"
         "try:\n"
         "    main(['solve', sys.argv[1]])\n"
         "except SystemExit as e:\n"
         "    print(e.code, 'torch' in sys.modules)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "missing")], capture_output=True, text=True,
-                         cwd=ROOT)
+    out = _run_main(code, tmp_path / "missing")
     assert out.stdout.strip() == "2 False", out.stderr
     assert out.stderr.startswith("error: ") and len(out.stderr.strip().splitlines()) == 1
 
