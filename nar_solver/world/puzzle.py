@@ -162,8 +162,8 @@ def _options(rng: np.random.Generator, answer: Board, wrong: list[Board]) -> tup
     return index, tuple(boards)
 
 
-def _render_all(boards: Sequence[Board]) -> np.ndarray:
-    return np.stack([render_board(b) for b in boards])
+def _render_all(boards: Sequence[Board], tiles: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    return np.stack([render_board(b, tiles=tiles) for b in boards])
 
 
 def generate_puzzle(
@@ -248,11 +248,7 @@ def restyle(puzzle: Puzzle, rng: np.random.Generator, variation: GlyphVariation 
         raise ValueError("restyle needs the puzzle's boards; only generated puzzles keep them")
     spec = variation if variation is not None else GlyphVariation()
     tiles = {shape: glyph_tile(shape, spec, rng) for shape in SHAPES}
-
-    def draw(boards: Sequence[Board]) -> np.ndarray:
-        return np.stack([render_board(b, tiles=tiles) for b in boards])
-
-    examples = [dataclasses.replace(e, input=draw([e.input_board])[0], options=draw(e.option_boards))
-                for e in puzzle.examples]
-    return dataclasses.replace(puzzle, examples=examples, query=draw([puzzle.query_board])[0],
-                               query_options=draw(puzzle.query_option_boards))
+    examples = [dataclasses.replace(e, input=render_board(e.input_board, tiles=tiles),
+                                    options=_render_all(e.option_boards, tiles)) for e in puzzle.examples]
+    return dataclasses.replace(puzzle, examples=examples, query=render_board(puzzle.query_board, tiles=tiles),
+                               query_options=_render_all(puzzle.query_option_boards, tiles))
