@@ -176,7 +176,7 @@ def probe_checkpoint(run_dir: str | Path, settings: ProbeSettings | None = None,
     settings = (settings or ProbeSettings()).check()
     loaded = load_model(run_dir, device=device)
     run = {"path": str(run_dir), "step": loaded.step, "z_dim": int(loaded.vae.z_dim),
-           "architecture": getattr(loaded.vae, "architecture", None), "data": loaded.config.data}
+           "architecture": loaded.config.architecture, "data": loaded.config.data}
     return probe_model(loaded.vae, loaded.latent_low, loaded.latent_high, settings, device, run, progress)
 
 
