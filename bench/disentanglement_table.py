@@ -62,7 +62,8 @@ COLUMNS = (
 )
 
 
-def make_config(world: str, method: str, seed: int, steps: int, threads: int, device: str = "cpu"):
+def make_config(world: str, method: str, seed: int, steps: int, threads: int, device: str = "cpu",
+                architecture: str = "factorvae-conv64"):
     from nar_solver.train import TrainConfig
 
     overrides = dict(METHODS[method][1])
@@ -70,7 +71,7 @@ def make_config(world: str, method: str, seed: int, steps: int, threads: int, de
         overrides["gamma"] = GAMMA[world]
         overrides["tc_warmup"] = round(TC_WARMUP * steps)
     common = dict(steps=steps, seed=seed, device=device, threads=threads, lr=4e-4, lr_d=1e-4, batch_size=64,
-                  z_dim=10, save_every=max(steps // 3, 1))
+                  z_dim=10, save_every=max(steps // 3, 1), architecture=architecture)
     if world == "objects":
         return TrainConfig.from_preset("objects", **common, **overrides)
     return TrainConfig.from_preset(None, data="dsprites", **common, **overrides)
@@ -151,10 +152,12 @@ def plot_table(results: list[dict], worlds: list[str], path: Path) -> None:
     _save(fig, path)
 
 
-def format_table(results: list[dict], worlds: list[str], steps: int, seeds: list[int]) -> str:
+def format_table(results: list[dict], worlds: list[str], steps: int, seeds: list[int],
+                 architecture: str = "factorvae-conv64") -> str:
     lines = []
     for world in worlds:
-        lines.append(f"**{world}** ({steps} steps, seeds {', '.join(map(str, seeds))}; mean ± half the range)\n")
+        lines.append(f"**{world}**, {architecture} ({steps} steps, seeds {', '.join(map(str, seeds))}; "
+                     "mean ± half the range)\n")
         lines.append("| objective | " + " | ".join(title for _, title in COLUMNS) + " | recon | KL |")
         lines.append("|---" * (len(COLUMNS) + 3) + "|")
         for method, (title, _) in METHODS.items():
@@ -227,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--preset", default="standard", choices=("fast", "standard", "full"))
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads per run (0: all cores)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto, for training and measuring")
+    parser.add_argument("--architecture", default="factorvae-conv64",
+                        help="network of every run: factorvae-conv64 (the paper's) or a broadcast decoder")
     parser.add_argument("--out", type=Path, default=Path("runs/table"))
     parser.add_argument("--reference", action="store_true",
                         help="only measure synthetic reference codes (perfect, rotated, missing a factor)")
@@ -245,14 +250,16 @@ def main(argv: list[str] | None = None) -> int:
         for seed in args.seeds:
             for method in args.methods:
                 run = args.out / world / method / f"seed{seed}"
-                config = make_config(world, method, seed, args.steps, args.threads, args.device)
+                config = make_config(world, method, seed, args.steps, args.threads, args.device,
+                                     args.architecture)
                 train_run(run, config, log)
                 report = measure_run(run, world, seed, args.preset, log, args.device)
                 results.append(dict(world=world, method=method, seed=seed, steps=args.steps,
+                                    architecture=args.architecture,
                                     summary=report["summary"], metrics_seconds=report["seconds"],
                                     **final_losses(run)))
                 atomic_write_json(args.out / "results.json", results)
-    table = format_table(results, args.worlds, args.steps, args.seeds)
+    table = format_table(results, args.worlds, args.steps, args.seeds, args.architecture)
     atomic_write_text(args.out / "table.md", table + "\n")
     plot_table(results, args.worlds, args.out / "table.png")
     print(table)
