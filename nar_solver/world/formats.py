@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import stat
+import warnings
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -51,24 +54,57 @@ def _one_line(text: object) -> str:
     return " ".join(str(text).split())
 
 
+#: What ``stat`` calls a file that is not a regular file, for the error that refuses it.
+_SPECIAL_FILES = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+                  (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
+
+
+def check_regular_file(path: Path, missing: str = "missing image file") -> None:
+    """Refuse a path that is not a regular file before anything opens it: opening a FIFO blocks
+    forever and a device reads without end, so each gets its own message, not ``missing``."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise PuzzleError(missing, path) from None
+    except OSError as err:
+        raise PuzzleError(f"cannot read ({_one_line(err.strerror or err)})", path) from None
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _SPECIAL_FILES if test(mode)), "not a regular file")
+        raise PuzzleError(f"is {kind}, not a regular file", path)
+
+
+def _check_header(image: Image.Image, path: Path) -> None:
+    """Format and size from the PNG header, before a single pixel is decoded: a 12000x12000 image
+    is refused at the cost of reading its first bytes, not of decoding 144 million pixels."""
+    if image.format != "PNG":
+        raise PuzzleError(f"not a PNG image (found {image.format})", path)
+    if image.size != (IMAGE_SIZE, IMAGE_SIZE):
+        width, height = image.size
+        raise PuzzleError(f"image is {width}x{height}, expected {IMAGE_SIZE}x{IMAGE_SIZE}", path)
+    if image.mode not in _READABLE_MODES:
+        raise PuzzleError(
+            f"unsupported image mode {image.mode!r} (expected one of {', '.join(_READABLE_MODES)})", path)
+
+
+def _open_header(path: Path) -> Image.Image:
+    """``Image.open`` reads only the header; PIL's decompression-bomb warning (printed for any image
+    over 89 million pixels) is silenced because :func:`_check_header` refuses the size anyway."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        return Image.open(path)
+
+
 def load_grey_png(path: str | Path) -> np.ndarray:
     """Read a 64x64 PNG as uint8 grey (255 = white). Accepts L and RGB; RGBA and palette images are
-    composited on white. Anything else raises PuzzleError naming the file."""
+    composited on white. Anything else (including a FIFO or device in its place, or an image of
+    another size, refused from its header) raises PuzzleError naming the file."""
     path = Path(path)
-    if not path.is_file():
-        raise PuzzleError("missing image file", path)
+    check_regular_file(path)
     try:
-        with Image.open(path) as image:
+        with _open_header(path) as image:
+            _check_header(image, path)
             image.load()
-            kind = image.format
-            mode, size = image.mode, image.size
-            if kind != "PNG":
-                raise PuzzleError(f"not a PNG image (found {kind})", path)
-            if size != (IMAGE_SIZE, IMAGE_SIZE):
-                raise PuzzleError(f"image is {size[0]}x{size[1]}, expected {IMAGE_SIZE}x{IMAGE_SIZE}", path)
-            if mode not in _READABLE_MODES:
-                raise PuzzleError(
-                    f"unsupported image mode {mode!r} (expected one of {', '.join(_READABLE_MODES)})", path)
+            mode = image.mode
             if mode == "L":
                 return np.array(image, dtype=np.uint8)
             if mode in ("RGBA", "P"):
@@ -81,7 +117,10 @@ def load_grey_png(path: str | Path) -> np.ndarray:
             return np.array(image.convert("L"), dtype=np.uint8)
     except PuzzleError:
         raise
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+    except Image.DecompressionBombError:
+        raise PuzzleError(f"image is far larger than {IMAGE_SIZE}x{IMAGE_SIZE} (refused before decoding)",
+                          path) from None
+    except (OSError, SyntaxError, ValueError) as err:
         raise PuzzleError(f"not a readable PNG ({_one_line(err)})", path) from None
 
 
@@ -119,12 +158,15 @@ def dumps_json(obj: Any) -> str:
 
 
 def _read_json(path: Path) -> Any:
-    if not path.is_file():
-        raise PuzzleError("missing file", path)
+    check_regular_file(path, "missing file")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
         raise PuzzleError(f"malformed JSON ({err.msg} at line {err.lineno} column {err.colno})", path) from None
+    except RecursionError:  # json recurses once per nesting level; a hostile file nests 200,000 deep
+        raise PuzzleError("malformed JSON (nested too deeply)", path) from None
+    except ValueError as err:  # an integer of more than sys.get_int_max_str_digits() digits
+        raise PuzzleError(f"malformed JSON ({_one_line(err).split(';')[0]})", path) from None
     except (UnicodeDecodeError, OSError) as err:
         raise PuzzleError(f"cannot read JSON ({_one_line(err)})", path) from None
 
@@ -231,7 +273,30 @@ def _image_ref(folder: Path, value: Any, where: str, json_path: Path) -> Path:
     candidate = Path(value)
     if candidate.is_absolute() or ".." in candidate.parts:
         raise PuzzleError(f"{where}: image path {value!r} must be relative to the puzzle folder", json_path)
-    return folder / candidate
+    path = folder / candidate
+    if not _stays_inside(path, folder):
+        raise PuzzleError(f"{where}: image path {value!r} leads outside the puzzle folder (through a link)",
+                          json_path)
+    return path
+
+
+def _stays_inside(path: Path, folder: Path) -> bool:
+    """Whether ``path``, every link followed, is still inside ``folder`` (itself resolved).
+
+    Decided from the names alone (``resolve`` does not need the target to exist), so the refusal
+    reads the same whether or not a file exists out there: the error tells nothing about it."""
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError):  # a link loop: certainly not a file of this folder
+        return False
+
+
+def _fewshot_image(images_dir: Path, name: str) -> np.ndarray:
+    """One image of the few-shot-nar image folder, refused if a link takes it outside the folder."""
+    path = images_dir / name
+    if not _stays_inside(path, images_dir):
+        raise PuzzleError("image leads outside the image folder (through a link)", path)
+    return load_grey_png(path)
 
 
 def _option_count(data: Any, where: str, json_path: Path) -> int:
@@ -395,15 +460,15 @@ def _fewshot_problem(data: Any, i: int, images_dir: Path, json_path: Path) -> Pu
     query_answer = _index(solution, n_options, f"{where}, query", json_path, required=False)
     names = fewshot_names(i, len(raw_examples), n_options)
     examples = [
-        Example(load_grey_png(images_dir / names["inputs"][e]),
-                np.stack([load_grey_png(images_dir / n) for n in names["options"][e]]),
+        Example(_fewshot_image(images_dir, names["inputs"][e]),
+                np.stack([_fewshot_image(images_dir, n) for n in names["options"][e]]),
                 answers[e], input_boards[e], option_boards[e])
         for e in range(len(raw_examples))
     ]
     query_boards = [_board_or_none(b) for b in raw_query_options]
     return Puzzle(
-        id=str(i), examples=examples, query=load_grey_png(images_dir / names["query"]),
-        query_options=np.stack([load_grey_png(images_dir / n) for n in names["query_options"]]),
+        id=str(i), examples=examples, query=_fewshot_image(images_dir, names["query"]),
+        query_options=np.stack([_fewshot_image(images_dir, n) for n in names["query_options"]]),
         query_answer=query_answer, program=program, family=None, query_board=_board_or_none(raw_query),
         query_option_boards=None if any(b is None for b in query_boards) else tuple(query_boards),
     )
