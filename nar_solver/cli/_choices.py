@@ -41,3 +41,17 @@ PROBE_MAX_SAMPLES = 256
 PROBE_MAX_SWEEP = 64
 #: nar_solver.data.WORLD_NAMES
 WORLD_NAMES: tuple[str, ...] = ("dsprites", "objects")
+#: nar_solver.seeding.MAX_SEED: every --seed is in 0..MAX_SEED
+MAX_SEED = 2**32 - 1
+#: nar_solver.model.traversal.MAX_STEPS and MAX_DIMS (traverse --steps, --dims)
+TRAVERSE_MAX_STEPS = 101
+TRAVERSE_MAX_DIMS = 256
+#: The largest sizes the CLI accepts (each far above any documented use): generate --count,
+#: --examples and --length; the GA's --population and --generations (solve, evaluate, tune);
+#: tune --repeats.
+GENERATE_MAX_COUNT = 100_000
+GENERATE_MAX_EXAMPLES = 32
+GENERATE_MAX_LENGTH = 20
+GA_MAX_POPULATION = 4096
+GA_MAX_GENERATIONS = 10_000
+TUNE_MAX_REPEATS = 100

@@ -10,8 +10,8 @@ from typing import Callable
 
 import click
 
-from nar_solver.cli._choices import (DEFAULT_MANIFOLD, DISTANCES, GA_DISTANCE, GA_GENERATIONS, GA_MIN_POPULATION,
-                                     GA_POPULATION, MANIFOLD_KINDS)
+from nar_solver.cli._choices import (DEFAULT_MANIFOLD, DISTANCES, GA_DISTANCE, GA_GENERATIONS, GA_MAX_GENERATIONS,
+                                     GA_MAX_POPULATION, GA_MIN_POPULATION, GA_POPULATION, MANIFOLD_KINDS, MAX_SEED)
 
 #: The GA copies its elite unchanged into each generation; a population must hold more (solve.ga).
 MIN_POPULATION = GA_MIN_POPULATION
@@ -46,7 +46,7 @@ def model_options(func: Callable) -> Callable:
                           "board: one code per whole board (board VAE). See docs/solver.md."),
         click.option("--device", default="auto", show_default=True,
                      help="auto | cpu | cuda | cuda:N (auto = CUDA when available)."),
-        click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+        click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True,
                      help="Seeds python random, numpy and torch for every puzzle."),
         click.option("--distance", type=click.Choice(DISTANCES), default=GA_DISTANCE, show_default=True,
                      help="How a prediction is compared with an option: object-code sets, or decoded "
@@ -66,10 +66,10 @@ def model_options(func: Callable) -> Callable:
 
 def ga_options(func: Callable) -> Callable:
     """--population, --generations."""
-    func = click.option("--generations", type=click.IntRange(min=0), default=GA_GENERATIONS,
+    func = click.option("--generations", type=click.IntRange(0, GA_MAX_GENERATIONS), default=GA_GENERATIONS,
                         show_default=True, help="GA generations (at most; it stops early when every "
                                                 "example is solved by a margin).")(func)
-    func = click.option("--population", type=click.IntRange(min=MIN_POPULATION), default=GA_POPULATION,
+    func = click.option("--population", type=click.IntRange(MIN_POPULATION, GA_MAX_POPULATION), default=GA_POPULATION,
                         show_default=True, help="GA population size.")(func)
     return func
 

@@ -7,7 +7,8 @@ from typing import Iterable, Iterator
 
 import click
 
-from nar_solver.cli._choices import FAMILIES, FEWSHOT_IMAGES, FEWSHOT_JSON, MAX_OBJECTS
+from nar_solver.cli._choices import (FAMILIES, FEWSHOT_IMAGES, FEWSHOT_JSON, GENERATE_MAX_COUNT, GENERATE_MAX_EXAMPLES,
+                                     GENERATE_MAX_LENGTH, MAX_OBJECTS, MAX_SEED)
 from nar_solver.errors import NarError
 
 
@@ -38,18 +39,18 @@ def _tracked(puzzles: Iterable, count: int, label: str) -> Iterator:
 
 @click.command(name="generate")
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--count", "-n", type=click.IntRange(min=1), default=10, show_default=True,
+@click.option("--count", "-n", type=click.IntRange(1, GENERATE_MAX_COUNT), default=10, show_default=True,
               help="Number of puzzles.")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True,
               help="Random seed; the same seed writes byte-identical files.")
 @click.option("--family", type=click.Choice(FAMILIES), default="mixed", show_default=True,
               help="Program family: shift1 (one shift), shift (1-3 shifts), shape (conversions and flip), "
                    "mixed (any primitives, some with out/clear branches).")
 @click.option("--objects", default="1-3", show_default=True, callback=_objects, metavar="MIN-MAX",
               help="Objects per input board.")
-@click.option("--length", type=click.IntRange(min=1), default=None,
+@click.option("--length", type=click.IntRange(1, GENERATE_MAX_LENGTH), default=None,
               help="Primitives per program (default: drawn from the family's usual range).")
-@click.option("--examples", "n_examples", type=click.IntRange(min=1), default=6, show_default=True,
+@click.option("--examples", "n_examples", type=click.IntRange(1, GENERATE_MAX_EXAMPLES), default=6, show_default=True,
               help="Examples per puzzle.")
 @click.option("--format", "layout", type=click.Choice(("folders", "fewshot")), default="folders",
               show_default=True,

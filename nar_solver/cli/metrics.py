@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from nar_solver.cli._choices import DEVICE_CHOICES, WORLD_NAMES
+from nar_solver.cli._choices import DEVICE_CHOICES, MAX_SEED, WORLD_NAMES
 from nar_solver.cli._outputs import default_folder
 from nar_solver.io import atomic_write_json, check_writable
 
@@ -58,7 +58,7 @@ def _factor_table(report):
 @click.option("--preset", type=click.Choice(("full", "standard", "fast")), default=None,
               help="Sample sizes: full (the reference protocol, ~10^6 images), standard (a tenth of "
                    "the votes), fast (seconds: smoke tests only). Default: full.")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True,
               help="Seeds python, numpy and torch; the same seed gives the same numbers.")
 @click.option("--device", type=str, default="auto", show_default=True,
               help=f"{' | '.join(DEVICE_CHOICES)} | cuda:N (auto = CUDA when available).")

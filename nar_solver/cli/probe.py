@@ -7,7 +7,7 @@ import click
 
 from nar_solver.cli._choices import PROBE_MAX_SAMPLES as MAX_SAMPLES
 from nar_solver.cli._choices import PROBE_MAX_SWEEP as MAX_SWEEP
-from nar_solver.cli._choices import SHAPES
+from nar_solver.cli._choices import MAX_SEED, SHAPES
 
 MAX_THREADS = 256
 
@@ -77,7 +77,7 @@ def dimension_table(data: dict):
               help="The shape moved over the board for that figure.")
 @click.option("--normalisation", type=click.Choice(("range", "quantile")), default="range", show_default=True,
               help="The solver's map of codes to [0, 1] (see docs/solver.md).")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True,
               help="Seeds the varied renders; the same seed gives the same numbers.")
 @click.option("--threads", type=click.IntRange(1, MAX_THREADS), default=1, show_default=True,
               help="CPU threads for torch.")

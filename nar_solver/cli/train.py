@@ -40,8 +40,11 @@ class ConfigOption(click.Option):
         record = super().get_help_record(ctx)
         if record is None:
             return None
+        from nar_solver.run.config import LIMITS
+
         field = "compile" if self.name == "compile_" else self.name
-        return record[0], f"{record[1]}  [default: {default_text(field)}]"
+        most = f"; at most {LIMITS[field]}" if field in LIMITS else ""
+        return record[0], f"{record[1]}  [default: {default_text(field)}{most}]"
 
 
 #: The TrainConfig fields this command sets, in --help order: (option, type, help). Every default is

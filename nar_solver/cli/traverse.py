@@ -5,24 +5,33 @@ from pathlib import Path
 
 import click
 
+from nar_solver.cli._choices import TRAVERSE_MAX_DIMS, TRAVERSE_MAX_STEPS
 from nar_solver.errors import NarError
 
 
 def parse_dims(text: str | None) -> list[int] | None:
-    """'0,3,5' or '0-4' or a mix ('0-2,7') -> a list of ints; None -> every dimension."""
+    """'0,3,5' or '0-4' or a mix ('0-2,7') -> a list of ints; None -> every dimension.
+
+    At most TRAVERSE_MAX_DIMS of them, counted before a range is expanded: '0-99999999' is refused
+    at once instead of building a list of a hundred million numbers."""
     if text is None:
         return None
     dims: list[int] = []
+    too_many = NarError(f"--dims {text[:40]!r}: at most {TRAVERSE_MAX_DIMS} dimensions can be swept")
     try:
         for part in text.split(","):
             part = part.strip()
             if "-" in part[1:]:
                 lo, hi = part.split("-", 1) if not part.startswith("-") else (part, "")
+                if int(hi) - int(lo) + 1 + len(dims) > TRAVERSE_MAX_DIMS:
+                    raise too_many
                 dims.extend(range(int(lo), int(hi) + 1))
             elif part:
                 dims.append(int(part))
+            if len(dims) > TRAVERSE_MAX_DIMS:
+                raise too_many
     except ValueError:
-        raise NarError(f"--dims {text!r}: expected comma-separated dimension numbers, e.g. 0,3,5 or 0-4") from None
+        raise NarError(f"--dims {text[:40]!r}: expected comma-separated dimension numbers, e.g. 0,3,5 or 0-4") from None
     if not dims:
         raise NarError("--dims is empty")
     return dims
@@ -33,8 +42,10 @@ def parse_dims(text: str | None) -> list[int] | None:
 @click.argument("image", type=click.Path(path_type=Path))
 @click.option("--from", "start", type=float, default=-3.0, show_default=True, help="First swept value.")
 @click.option("--to", "stop", type=float, default=3.0, show_default=True, help="Last swept value.")
-@click.option("--steps", type=int, default=11, show_default=True, help="Values from --from to --to inclusive.")
-@click.option("--dims", default=None, help="Dimensions to sweep, e.g. 0,3,5 or 0-4  [default: all]")
+@click.option("--steps", type=click.IntRange(1, TRAVERSE_MAX_STEPS), default=11, show_default=True,
+              help="Values from --from to --to inclusive.")
+@click.option("--dims", default=None,
+              help=f"Dimensions to sweep, e.g. 0,3,5 or 0-4 (at most {TRAVERSE_MAX_DIMS})  [default: all]")
 @click.option("--mode", default="offset", show_default=True,
               help="offset: add the value to the image's code; absolute: set the dimension to it.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from nar_solver.cli._choices import GA_MAX_GENERATIONS, GA_MAX_POPULATION, TUNE_MAX_REPEATS
 from nar_solver.cli._outputs import default_folder
 from nar_solver.cli._solver_options import MIN_POPULATION, checked_manifold, model_options, puzzle_set_options, settings_from
 from nar_solver.cli.evaluate import load_set
@@ -22,7 +23,7 @@ from nar_solver.io import atomic_write_json, check_writable
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N puzzles  [default: all]")
 @click.option("--tolerance", type=click.FloatRange(0, 1), default=0.01, show_default=True,
               help="Recommend the fastest Pareto pair within this accuracy of the best.")
-@click.option("--repeats", type=click.IntRange(min=1), default=3, show_default=True,
+@click.option("--repeats", type=click.IntRange(1, TUNE_MAX_REPEATS), default=3, show_default=True,
               help="Time every setting this many times; the recommendation uses the median time.")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the accuracy-vs-time plot  [default: runs/tune-<PATH name>/tune.png]")
@@ -50,6 +51,9 @@ def command(path, problems, images, populations, generation_list, checkpoint, ma
     if min(pops) < MIN_POPULATION:
         raise NarError(f"--population values must be at least {MIN_POPULATION} (the GA keeps 2 elite "
                        f"chromosomes and needs offspring), got {min(pops)}")
+    if max(pops) > GA_MAX_POPULATION or max(gens) > GA_MAX_GENERATIONS:
+        raise NarError(f"--population values must be at most {GA_MAX_POPULATION} and --generations at most "
+                       f"{GA_MAX_GENERATIONS}, got {max(pops)} and {max(gens)}")
     puzzles = load_set(path, problems, images, limit)
     if not puzzles:
         raise NarError("no puzzles found", path or problems)

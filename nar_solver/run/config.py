@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 from nar_solver.errors import NarError
 from nar_solver.model.vae import ARCHITECTURE, ARCHITECTURES, INITS
+from nar_solver.seeding import MAX_SEED
 from nar_solver.world.glyphs import SHAPES
 
 BUILTIN_DATA = ("boards", "objects", "dsprites")
@@ -33,6 +34,12 @@ PRESETS: dict[str, dict[str, Any]] = {
     "boards": dict(data="boards", z_dim=10, tc="discriminator", gamma=10.0, beta=1.0, batch_size=64,
                    init="default", lr=4e-4, lr_d=1e-4, steps=4500, jitter=0.0, variation=False),
 }
+
+#: The largest value of each size a config may set, checked before anything is allocated (a
+#: config.json with z_dim 10**9 is refused in one line, not by an allocation traceback). Each is
+#: far beyond what the shipped models use (z_dim 10, batch 64, d_width 1000, 5 layers, 2048 samples).
+LIMITS: dict[str, int] = {"z_dim": 256, "batch_size": 4096, "d_width": 4096, "d_hidden_layers": 16,
+                          "latent_sample": 16384, "threads": 1024, "seed": MAX_SEED}
 
 #: Fields that may change when a run is resumed (they do not change what is computed, or only
 #: extend it). Changing ``device`` or ``precision`` keeps training valid but not bit-identical.
@@ -111,7 +118,7 @@ class TrainConfig:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise NarError("config.json is missing", path) from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:  # ValueError: JSON, huge ints
             raise NarError(f"config.json is not valid JSON ({err.__class__.__name__})", path) from None
         return cls.from_json(data, path)
 
@@ -184,6 +191,11 @@ class TrainConfig:
             raise bad(f"steps must be >= 0, got {self.steps}")
         if self.threads < 0:
             raise bad(f"threads must be >= 0, got {self.threads}")
+        if self.seed < 0:
+            raise bad(f"seed must be >= 0, got {self.seed}")
+        for name, most in LIMITS.items():
+            if getattr(self, name) > most:
+                raise bad(f"{name} must be at most {most}, got {getattr(self, name)}")
         for name in ("gamma", "beta", "lr", "lr_d"):
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0 or (name.startswith("lr") and value == 0):

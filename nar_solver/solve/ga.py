@@ -28,6 +28,10 @@ from nar_solver.solve.transform import DELTA, GENES, SWITCH, VALUE, GenomeLayout
 
 #: The smallest population: the elite (2 by default) copied unchanged, plus at least one offspring.
 MIN_POPULATION = 3
+#: The largest settings a search accepts: far beyond any measured use (docs/solver.md tunes up to
+#: 128 x 50), small enough that one search cannot exhaust memory or run for days.
+MAX_POPULATION = 4096
+MAX_GENERATIONS = 10_000
 
 
 @dataclass
@@ -61,8 +65,12 @@ class GAConfig:
     def __post_init__(self) -> None:
         if self.population < MIN_POPULATION:
             raise NarError(f"population must be at least {MIN_POPULATION}, got {self.population}")
+        if self.population > MAX_POPULATION:
+            raise NarError(f"population must be at most {MAX_POPULATION}, got {self.population}")
         if self.generations < 0:
             raise NarError(f"generations must be >= 0, got {self.generations}")
+        if self.generations > MAX_GENERATIONS:
+            raise NarError(f"generations must be at most {MAX_GENERATIONS}, got {self.generations}")
         if not 0 <= self.elite < self.population:
             raise NarError(f"elite must be in 0..population-1, got {self.elite}")
 
