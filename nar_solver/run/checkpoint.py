@@ -94,7 +94,9 @@ def load_model(run_dir: str | Path, device: str | torch.device = "cpu") -> Loade
     missing = [k for k in _RANGE_KEYS if k not in tensors]
     if missing:
         raise CheckpointError(f"weights lack {', '.join(missing)}", weights_path)
+    step = _metadata_step(metadata, weights_path)
     low, high = tensors.pop("latent_low"), tensors.pop("latent_high")
+    _check_finite(tensors, weights_path)
     vae = FactorVAE(config.z_dim, architecture=config.architecture)
     try:
         vae.load_state_dict(tensors, strict=True)
@@ -107,11 +109,39 @@ def load_model(run_dir: str | Path, device: str | torch.device = "cpu") -> Loade
     if low.shape != (config.z_dim,) or high.shape != (config.z_dim,):
         raise CheckpointError(f"latent range has shape {tuple(low.shape)}, expected ({config.z_dim},)",
                               weights_path)
+    _check_latent_range(low, high, weights_path)
     device = torch.device(device)
     vae.to(device).eval()
-    step = int(metadata.get("step", "0")) if metadata.get("step", "0").isdigit() else 0
     return LoadedModel(vae=vae, config=config, latent_low=low.to(device), latent_high=high.to(device),
                        step=step, run_dir=run_dir)
+
+
+def _check_finite(tensors: dict[str, torch.Tensor], path: Path) -> None:
+    """Refuse weights holding NaN or inf: every code they give would be NaN, and the solver would
+    score every option equal (or a metric would fail deep inside scikit-learn)."""
+    for name, tensor in tensors.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise CheckpointError(f"weights hold NaN or infinite values (in {name})", path)
+
+
+def _metadata_step(metadata: dict[str, str], path: Path) -> int:
+    """The training step recorded in the weights' metadata (0 when absent); anything but a
+    whole number >= 0 is refused, not read as 0."""
+    text = metadata.get("step", "0")
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        raise CheckpointError(f"metadata step {text[:40]!r} is not a whole number of steps", path)
+    return int(text)
+
+
+def _check_latent_range(low: torch.Tensor, high: torch.Tensor, path: Path) -> None:
+    """The latent range clips perturbed codes; an inverted or non-finite range would clip every
+    code to the same point and give every option the same score, so it is refused."""
+    if not (bool(torch.isfinite(low).all()) and bool(torch.isfinite(high).all())):
+        raise CheckpointError("latent range (latent_low/latent_high) holds NaN or infinite values", path)
+    inverted = (low > high).nonzero().flatten().tolist()
+    if inverted:
+        raise CheckpointError(f"latent range is inverted (latent_low > latent_high) in dimension(s) "
+                              f"{', '.join(map(str, inverted[:5]))}", path)
 
 
 def save_train_state(run_dir: str | Path, state: dict[str, Any]) -> Path:
@@ -137,4 +167,8 @@ def load_train_state(run_dir: str | Path) -> dict[str, Any]:
         raise CheckpointError(f"train state {reason}", path) from None
     if not isinstance(state, dict) or "step" not in state or "trainer" not in state:
         raise CheckpointError("train state is not a nar-solver training state", path)
+    step = state["step"]
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        shown = step.item() if isinstance(step, torch.Tensor) and step.numel() == 1 else step
+        raise CheckpointError(f"train state step must be a whole number >= 0, got {str(shown)[:40]!r}", path)
     return state
