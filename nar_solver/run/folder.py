@@ -70,25 +70,31 @@ class RunFolder:
             tmp.unlink(missing_ok=True)
 
     def read_losses(self, up_to_step: int | None = None) -> list[dict[str, Any]]:
-        """The log's rows (up to ``up_to_step``). A last line without its newline that is not JSON
-        is a row torn by a crash mid-append and is skipped; any other bad line is an error."""
+        """The log's rows (up to ``up_to_step``), one per step. A last line without its newline that
+        is not JSON is a row torn by a crash mid-append and is skipped; any other bad line (not
+        JSON, not a row) is an error naming this file and the line, never blamed on another file.
+        A step logged twice keeps its last row: a resume then rewrites the log without duplicates."""
         if not self.losses.is_file():
             return []
         text = self.losses.read_text(encoding="utf-8")
         lines = text.split("\n")
-        rows = []
+        rows: dict[int, dict[str, Any]] = {}
         for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
             try:
                 row = json.loads(line)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # JSONDecodeError, a huge integer, deep nesting
                 if number == len(lines) and not text.endswith("\n"):
                     break  # torn final row
                 raise NarError(f"line {number} is not JSON", self.losses) from None
-            if up_to_step is None or row.get("step", 0) <= up_to_step:
-                rows.append(row)
-        return rows
+            problem = _row_problem(row)
+            if problem:
+                raise NarError(f"line {number} is not a loss row ({problem})", self.losses)
+            if up_to_step is None or row["step"] <= up_to_step:
+                rows.pop(row["step"], None)  # a repeated step moves to where it was last logged
+                rows[row["step"]] = row
+        return list(rows.values())
 
     def write_losses(self, rows: list[dict[str, Any]]) -> None:
         """Replace the log with ``rows`` (atomically): a new run's empty log, a resume's kept rows."""
@@ -112,3 +118,18 @@ class RunFolder:
                 os.fsync(handle.fileno())
         except OSError as err:
             raise from_os_error(err, self.losses, "cannot sync the loss log") from None
+
+
+def _row_problem(row: Any) -> str | None:
+    """What makes ``row`` unusable as a loss-log row, or None: it must be a JSON object with a
+    whole-number ``step`` >= 0, and every other value a number or null (plots and the training
+    summary read them as numbers)."""
+    if not isinstance(row, dict):
+        return f"expected a JSON object, got {type(row).__name__}"
+    step = row.get("step")
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        return f"'step' must be a whole number >= 0, got {str(step)[:40]!r}"
+    for key, value in row.items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            return f"{str(key)[:40]!r} must be a number or null, got {str(value)[:40]!r}"
+    return None
