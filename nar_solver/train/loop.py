@@ -20,6 +20,7 @@ from nar_solver.model.images import to_ink
 from nar_solver.run.checkpoint import latent_range, load_train_state, save_model, save_train_state
 from nar_solver.run.config import TrainConfig
 from nar_solver.run.folder import RunFolder
+from nar_solver.run.lock import run_lock
 from nar_solver.seeding import seed_everything
 from nar_solver.train.report import write_figures
 from nar_solver.train.runlog import LossLog
@@ -45,17 +46,29 @@ def train(config: TrainConfig | Mapping[str, Any] | None, out_dir: str | Path, r
         require_tensorboard()  # a missing optional extra fails before anything is written
     ctx = DistContext.from_env()
     run = RunFolder(out_dir)
-    state = None
     if resume:
         run.check_resumable()
-        config = TrainConfig.load(run.config).resumed_with(config)
-        if run.state.is_file():
-            state = load_train_state(run.path)
     else:
         if not isinstance(config, TrainConfig):
             raise NarError("train() needs a TrainConfig for a new run")
         config = config.resolve()
         run.check_new()
+    # one writer per run folder (rank 0 writes it under torchrun): the second trainer is refused
+    with run_lock(run.path) if ctx.is_main else contextlib.nullcontext():
+        return _train_locked(config, run, resume, ctx, progress, figures, console, tensorboard)
+
+
+def _train_locked(config, run: RunFolder, resume: bool, ctx: DistContext, progress: bool, figures: bool, console,
+                  tensorboard: bool) -> Path:
+    """:func:`train` once the run folder is this process's: read what a resume continues from
+    (under the lock, so no other trainer changes it meanwhile), then train."""
+    state = None
+    if resume:
+        config = TrainConfig.load(run.config).resumed_with(config)
+        if run.state.is_file():
+            state = load_train_state(run.path)
+    elif ctx.is_main:
+        run.check_new()  # again under the lock: another trainer may have started here meanwhile
 
     device = ctx.device_for(resolve_device(config.device))
     configure_backend(device, config.threads or auto_threads(ctx.world_size))
