@@ -145,9 +145,10 @@ def print_summary(run: Path) -> None:
                       f"data {100 * s['data_share']:.1f}% of it{threads}")
     last = s["last"]
     if last:
-        parts = [f"recon {last['recon']:.2f}", f"KL {last['kl']:.3f}", f"TC {last['tc']:.3f}"]
-        if last.get("d_loss") is not None:
-            parts += [f"D loss {last['d_loss']:.4f}", f"D acc {last['d_acc']:.3f}"]
+        # a row of a hand-edited log may lack a value (losses.jsonl checks types, not presence)
+        shown = (("recon", "recon", ".2f"), ("KL", "kl", ".3f"), ("TC", "tc", ".3f"), ("D loss", "d_loss", ".4f"),
+                 ("D acc", "d_acc", ".3f"))
+        parts = [f"{label} {last[key]:{fmt}}" for label, key, fmt in shown if last.get(key) is not None]
         table.add_row(f"last window (step {last['step']})", ", ".join(parts))
     table.add_row("files", ", ".join(s["files"]))
     console = Console()
