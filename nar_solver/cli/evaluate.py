@@ -62,10 +62,11 @@ def print_report(report, console) -> None:
     if report.abstained:
         answered = report.answered
         console.print(f"abstained on {report.abstained} of {report.n} (answered at chance confidence); accuracy "
-                      f"on the other {answered.n}: {answered.accuracy:.1%} ({answered.correct}/{answered.n})")
+                      f"on the other {answered.n}: {answered.accuracy:.1%} ({answered.correct}/{answered.n})",
+                      soft_wrap=True)
     if report.skipped:
         console.print(f"[yellow]skipped {len(report.skipped)} unreadable puzzle(s)[/] (not scored; "
-                      "named in the warnings)")
+                      "named in the warnings)", soft_wrap=True)
     for category, values in report.per_category().items():
         table = Table(title=f"by {category}", title_justify="left")
         for col in (category, "n", "accuracy", "95% interval"):
