@@ -42,7 +42,7 @@ N_BIG = 24
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """A tiny trained run, a set of 4 puzzles (and the same in the few-shot-nar layout), and a set
-    of 40 for the runs that are stopped part-way."""
+    of N_BIG for the runs that are stopped part-way."""
     root = tmp_path_factory.mktemp("robust")
     run = train_tiny(root / "run", z_dim=4, steps=2, batch_size=8, latent_sample=32, log_every=1, save_every=2)
     puzzles = list(generate_puzzles(21, 4, "shift"))
