@@ -326,8 +326,8 @@ def unreadable(world, tmp_path_factory):
     return root
 
 
-REASONS = {"noise": "the rule reproduces only", "blank": "perception finds no object on example 0 input",
-           "black": "all options score the same", "grey": "the rule reproduces only",
+REASONS = {"noise": "the rule picks the right option on only", "blank": "perception finds no object on example 0 input",
+           "black": "all options score the same", "grey": "the rule picks the right option on only",
            "dots": "perception finds 16 objects on example 0 input, more than the grid holds (9)"}
 
 

@@ -9,8 +9,12 @@ answer means nothing, and the softmax confidence of near-equal or huge distances
   3x3 grid holds (:data:`MAX_OBJECTS`);
 - **a tie**: every option scores within :data:`TIE_TEMPERATURES` temperatures of the best, so the
   scores cannot tell the options apart;
-- **the self-check**: the solver's own rule reproduces fewer than half of the examples
-  (``examples_solved``, :mod:`nar_solver.solve.selfcheck`).
+- **the examples**: the solver's own rule picks the right option (strictly nearest, by more than
+  a tie) on fewer than half of the examples. This is the examples' ``margins`` where the solver
+  has them, else ``examples_solved``; not the stricter reproduction count of
+  :mod:`nar_solver.solve.selfcheck`, which a right rule can miss on shape conversions (a decoded
+  square sits half-way between options while winning every example: 0/6 reproduced, answer right
+  at 0.84 on generated shape puzzles).
 
 On any of them the solution is marked ``abstain`` with the reason, and its confidence is chance
 (1 / number of options). Independently, options tied with the best are chosen between at random
@@ -33,7 +37,7 @@ MAX_OBJECTS = GRID * GRID
 #: Options whose scores differ from the best by less than this many softmax temperatures are tied
 #: (their softmax probabilities differ by under 1%).
 TIE_TEMPERATURES = 0.01
-#: Below this fraction of reproduced examples the rule has not understood the examples.
+#: Below this fraction of examples won the rule has not understood the examples.
 MIN_SOLVED_FRACTION = 0.5
 
 
@@ -70,10 +74,19 @@ def abstain_reason(puzzle: Puzzle, solution, method: str = "auto") -> str | None
     n_options = len(solution.scores)
     if n_options > 1 and len(tied_best(solution.scores, solution.details.get("temperature"))) == n_options:
         return "all options score the same"
-    solved, n = solution.examples_solved, solution.n_examples
-    if solved is not None and n > 0 and solved < MIN_SOLVED_FRACTION * n:
-        return f"the rule reproduces only {solved} of the {n} examples"
+    won, n = examples_won(solution), solution.n_examples
+    if won is not None and n > 0 and won < MIN_SOLVED_FRACTION * n:
+        return f"the rule picks the right option on only {won} of the {n} examples"
     return None
+
+
+def examples_won(solution) -> int | None:
+    """Examples whose right option the solver's rule makes win by more than a tie (None without
+    a rule to check)."""
+    margins = solution.details.get("margins")
+    if margins is not None:
+        return sum(1 for m in margins if float(m) > TIE_TEMPERATURES)
+    return solution.examples_solved
 
 
 def settle(puzzle: Puzzle, solution, seed: int, method: str = "auto") -> None:
