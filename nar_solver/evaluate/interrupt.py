@@ -7,7 +7,8 @@ container stops send) kills the process where it stands, and with it every finis
 as a shell reports a process ended by that signal.
 
 A signal that arrives inside :meth:`Guard.critical` (appending one finished result to the partial
-file) is held until the block ends, so a result is never half written by us.
+file) is held until the block ends, so a result is never half written by us. Only the first signal
+raises; more while the loop winds down are ignored, so the report of the first still gets written.
 """
 from __future__ import annotations
 
@@ -35,11 +36,15 @@ class Guard:
     def __init__(self) -> None:
         self._depth = 0
         self._pending: int | None = None
+        self._raised = False
 
     def handle(self, signum, frame) -> None:  # noqa: ARG002 - the signal module's signature
+        if self._raised:  # a second Ctrl-C while the report of the first is being made
+            return
         if self._depth:
             self._pending = signum
             return
+        self._raised = True
         raise Interrupted(signum)
 
     @contextlib.contextmanager
@@ -52,6 +57,7 @@ class Guard:
             self._depth -= 1
         if not self._depth and self._pending is not None:
             signum, self._pending = self._pending, None
+            self._raised = True
             raise Interrupted(signum)
 
 
