@@ -5,7 +5,9 @@ tokens not counted), ``outs`` (copies the program emits), and ``objects`` (objec
 input, from its board when known, else from perception). Puzzles without a known answer are solved
 and listed but not counted in the accuracy.
 
-A puzzle that could not be read is *skipped*: listed with its reason, never counted right or wrong.
+A puzzle that could not be read is *skipped* (by :mod:`nar_solver.evaluate.resumable`, which reads
+puzzles one at a time; :func:`evaluate` takes puzzles already read): listed with its reason, never
+counted right or wrong.
 A puzzle the solver abstained on (:mod:`nar_solver.solve.abstain`) counts in the overall accuracy
 by the answer it gave, and ``answered`` is the accuracy over the puzzles it did not abstain on, so
 the two side by side show what the abstentions hide. ``complete`` is False for the report of an
