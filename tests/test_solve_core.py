@@ -142,7 +142,8 @@ def test_ga_solves_a_shift_puzzle_and_checks_itself(manifold):
     assert solution.details["predicted_query"].shape == (64, 64)
     assert solution.details["predicted_examples"].shape == (6, 64, 64)
     json = solution.to_json()
-    assert set(json) == {"answer", "scores", "confidence", "examples_solved", "seconds"} and len(json["scores"]) == 4
+    assert set(json) == {"answer", "scores", "confidence", "examples_solved", "seconds", "abstain",
+                         "abstain_reason"} and len(json["scores"]) == 4
 
 
 def test_ga_stops_early_once_every_example_is_won(manifold):

@@ -126,7 +126,7 @@ def puzzle_folder(tmp_path, shift1_puzzles):
 
 SOLVE_KEYS = {"puzzle", "solver", "manifold", "answer", "scores", "confidence", "examples_solved", "n_examples",
               "seconds", "known_answer", "correct", "margins", "reproduction", "rule", "generations",
-              "stopped_early", "logbook", "seed", "checkpoint", "version", "notes"}
+              "stopped_early", "logbook", "seed", "checkpoint", "version", "notes", "abstain", "abstain_reason"}
 
 
 def test_solve_json_schema_and_reproducibility(tiny_checkpoint, puzzle_folder, shift1_puzzles):
@@ -208,7 +208,7 @@ def test_evaluate_json_out_schema(tiny_checkpoint, tmp_path):
     assert data["settings"]["checkpoint"] == str(tiny_checkpoint.resolve())
     for row, puzzle in zip(data["results"], puzzles):
         assert set(row) == {"id", "predicted", "answer", "correct", "seconds", "scores", "confidence",
-                            "examples_solved", "n_examples", "categories"}
+                            "examples_solved", "n_examples", "categories", "abstain", "abstain_reason"}
         assert row["id"] == puzzle.id and row["answer"] == puzzle.query_answer
         assert len(row["scores"]) == 4 and row["predicted"] == max(range(4), key=row["scores"].__getitem__)
         assert 0.25 <= row["confidence"] <= 1 and 0 <= row["examples_solved"] <= row["n_examples"] == 6

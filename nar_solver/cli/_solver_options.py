@@ -53,7 +53,8 @@ def model_options(func: Callable) -> Callable:
                           "pixels (MSE, BCE, SSIM)."),
         click.option("--strict", is_flag=True,
                      help="Refuse a model whose training data does not fit --manifold (a board model on "
-                          "an object manifold or the reverse) instead of warning on stderr."),
+                          "an object manifold or the reverse) instead of warning on stderr; evaluate and "
+                          "tune also stop at an unreadable puzzle instead of skipping it."),
         click.option("--threads", type=click.IntRange(min=0), default=DEFAULT_THREADS, show_default=True,
                      expose_value=False, callback=_store_threads,
                      help="CPU threads per process (0 = every core not busy at start). One is fastest "

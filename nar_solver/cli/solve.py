@@ -86,7 +86,11 @@ def print_solution(chosen, solution, solver_name: str, rule, console) -> None:
     verdict = ""
     if chosen.query_answer is not None:
         verdict = " [green](correct)[/]" if solution.answer == chosen.query_answer else " [red](wrong)[/]"
-    console.print(f"answer: [bold]{solution.answer}[/]{verdict}   confidence: {solution.confidence:.2f}")
+    console.print(f"answer: [bold]{solution.answer}[/]{verdict}   confidence: {solution.confidence:.2f}"
+                  + ("   [yellow](abstained)[/]" if solution.abstain else ""))
+    if solution.abstain:
+        console.print(f"[yellow]warning:[/] abstaining: {solution.abstain_reason}; the answer is a guess "
+                      "at chance confidence", highlight=False, soft_wrap=True)
     if rule:
         console.print("rule:")
         for slot in rule:

@@ -4,6 +4,14 @@ Breakdowns (only where the puzzles say it): ``family``, program ``length`` (prim
 tokens not counted), ``outs`` (copies the program emits), and ``objects`` (objects on the query
 input, from its board when known, else from perception). Puzzles without a known answer are solved
 and listed but not counted in the accuracy.
+
+A puzzle that could not be read is *skipped* (by :mod:`nar_solver.evaluate.resumable`, which reads
+puzzles one at a time; :func:`evaluate` takes puzzles already read): listed with its reason, never
+counted right or wrong.
+A puzzle the solver abstained on (:mod:`nar_solver.solve.abstain`) counts in the overall accuracy
+by the answer it gave, and ``answered`` is the accuracy over the puzzles it did not abstain on, so
+the two side by side show what the abstentions hide. ``complete`` is False for the report of an
+interrupted run (docs/solver.md, "Evaluating").
 """
 from __future__ import annotations
 
@@ -28,13 +36,40 @@ class PuzzleResult:
     categories: dict[str, str] = field(default_factory=dict)
     scores: list[float] = field(default_factory=list)
     n_examples: int | None = None
+    abstain: bool = False
+    abstain_reason: str | None = None
 
     def to_json(self) -> dict:
         """One row of ``evaluate --json-out`` (docs/solver.md, "Evaluating")."""
         return {"id": self.id, "predicted": self.predicted, "answer": self.answer,
                 "correct": self.correct, "seconds": self.seconds, "scores": [float(s) for s in self.scores],
                 "confidence": float(self.confidence), "examples_solved": self.examples_solved,
-                "n_examples": self.n_examples, "categories": dict(self.categories)}
+                "n_examples": self.n_examples, "categories": dict(self.categories),
+                "abstain": bool(self.abstain), "abstain_reason": self.abstain_reason}
+
+    @classmethod
+    def from_json(cls, row: dict) -> "PuzzleResult":
+        """Back from :meth:`to_json` (a resumed evaluation reads its finished puzzles so)."""
+        return cls(str(row["id"]), int(row["predicted"]), row["answer"], row["correct"], float(row["seconds"]),
+                   float(row["confidence"]), row["examples_solved"], dict(row["categories"]),
+                   [float(v) for v in row["scores"]], row["n_examples"], bool(row.get("abstain", False)),
+                   row.get("abstain_reason"))
+
+
+@dataclass
+class SkippedPuzzle:
+    """A puzzle that could not be read (or solved): where it is and why; never scored."""
+
+    key: str
+    source: str
+    reason: str
+
+    def to_json(self) -> dict:
+        return {"key": self.key, "source": self.source, "reason": self.reason}
+
+    @classmethod
+    def from_json(cls, row: dict) -> "SkippedPuzzle":
+        return cls(str(row["key"]), str(row["source"]), str(row["reason"]))
 
 
 @dataclass
@@ -56,10 +91,23 @@ class AccuracyReport:
     solver: str
     results: list[PuzzleResult]
     settings: dict = field(default_factory=dict)
+    skipped: list[SkippedPuzzle] = field(default_factory=list)
+    complete: bool = True
 
     @property
     def scored(self) -> list[PuzzleResult]:
         return [r for r in self.results if r.correct is not None]
+
+    @property
+    def abstained(self) -> int:
+        """Scored puzzles the solver abstained on."""
+        return sum(1 for r in self.scored if r.abstain)
+
+    @property
+    def answered(self) -> Tally:
+        """The tally over scored puzzles the solver did not abstain on."""
+        kept = [r for r in self.scored if not r.abstain]
+        return Tally(len(kept), sum(1 for r in kept if r.correct))
 
     @property
     def n(self) -> int:
@@ -98,7 +146,9 @@ class AccuracyReport:
         return {"accuracy": self.accuracy, "n": self.n, "solver": self.solver,
                 "per_category": self.per_category(), "results": [r.to_json() for r in self.results],
                 "interval_95": [low, high], "seconds_per_puzzle": self.seconds_per_puzzle,
-                "settings": self.settings}
+                "settings": self.settings, "complete": self.complete, "abstained": self.abstained,
+                "answered": self.answered.to_json(), "n_skipped": len(self.skipped),
+                "skipped": [s.to_json() for s in self.skipped]}
 
 
 def _order(value: str):
@@ -125,14 +175,19 @@ def evaluate(puzzles: Iterable[Puzzle], solver: Solver,
     """Solve every puzzle and tally the answers; ``progress`` is called after each puzzle."""
     results = []
     for puzzle in puzzles:
-        solution = solver.solve(puzzle)
-        answer = puzzle.query_answer
-        result = PuzzleResult(str(puzzle.id), int(solution.answer), answer,
-                              None if answer is None else bool(solution.answer == answer),
-                              float(solution.seconds), float(solution.confidence), solution.examples_solved,
-                              categories_of(puzzle), [float(v) for v in solution.scores],
-                              int(solution.n_examples))
+        result = solve_one(puzzle, solver)
         results.append(result)
         if progress is not None:
             progress(result)
     return AccuracyReport(solver.name, results)
+
+
+def solve_one(puzzle: Puzzle, solver: Solver) -> PuzzleResult:
+    """Solve one puzzle and score its answer."""
+    solution = solver.solve(puzzle)
+    answer = puzzle.query_answer
+    return PuzzleResult(str(puzzle.id), int(solution.answer), answer,
+                        None if answer is None else bool(solution.answer == answer),
+                        float(solution.seconds), float(solution.confidence), solution.examples_solved,
+                        categories_of(puzzle), [float(v) for v in solution.scores],
+                        int(solution.n_examples), bool(solution.abstain), solution.abstain_reason)

@@ -6,6 +6,11 @@ over a gloo process group (on CPU and GPU alike: only results are exchanged, nev
 are put back in the puzzles' order, so the report equals the one-process report except for the
 timings: each solver is seeded per puzzle, so which rank solves a puzzle does not change its answer.
 
+Each rank reads only its own puzzles; one that cannot be read is skipped on that rank (with a
+warning there) and reported as skipped, as in one process. The partial file, signals and
+``--resume`` of :mod:`nar_solver.evaluate.resumable` are single-process only: under torchrun a
+stop signal ends every rank (torchrun passes it on) and no report is written.
+
 If a rank fails, every rank learns it at the gather: the failing rank re-raises its own error and
 the others raise a RunFailure naming it, instead of waiting for a partner that will never answer.
 Without torchrun (no WORLD_SIZE > 1 in the environment) this is plain :func:`evaluate`.
@@ -21,9 +26,11 @@ import torch.distributed as dist
 from nar_solver.device import auto_threads, resolve_device
 from nar_solver.distributed import DistContext
 from nar_solver.errors import RunFailure
-from nar_solver.evaluate.accuracy import AccuracyReport, PuzzleResult, evaluate
+from nar_solver.evaluate.accuracy import AccuracyReport, SkippedPuzzle
+from nar_solver.evaluate.resumable import Outcome, attempt, report_of
 from nar_solver.solve.solver import Solver
 from nar_solver.world.puzzle import Puzzle
+from nar_solver.world.puzzle_set import PuzzleEntry
 
 #: How long a rank waits at the gather for the slowest rank (shards of GA solves can take hours).
 GATHER_TIMEOUT = timedelta(hours=24)
@@ -48,23 +55,43 @@ def rank_device(device: str, ctx: DistContext | None = None) -> str:
     return f"cuda:{ctx.local_rank % torch.cuda.device_count()}"
 
 
-def evaluate_sharded(puzzles: Iterable[Puzzle], solver: Solver,
-                     progress: Callable[[PuzzleResult], None] | None = None,
-                     ctx: DistContext | None = None) -> AccuracyReport:
-    """:func:`evaluate` split over the ranks of a torchrun job; returns the whole set's report on
-    every rank. ``progress`` is called after each puzzle this rank solves."""
+def as_entries(items: Iterable[Puzzle | PuzzleEntry]) -> list[PuzzleEntry]:
+    """Entries as they are, puzzles in memory wrapped as entries (keyed by position)."""
+    return [item if isinstance(item, PuzzleEntry) else PuzzleEntry.of(item, i) for i, item in enumerate(items)]
+
+
+def _solve_all(entries: list[PuzzleEntry], solver: Solver, strict: bool,
+               progress: Callable[[Outcome], None] | None,
+               warn: Callable[[SkippedPuzzle], None] | None) -> list[Outcome]:
+    outcomes = []
+    for entry in entries:
+        outcomes.append(attempt(entry, solver, strict))
+        if isinstance(outcomes[-1], SkippedPuzzle) and warn is not None:
+            warn(outcomes[-1])
+        if progress is not None:
+            progress(outcomes[-1])
+    return outcomes
+
+
+def evaluate_sharded(puzzles: Iterable[Puzzle | PuzzleEntry], solver: Solver,
+                     progress: Callable[[Outcome], None] | None = None,
+                     ctx: DistContext | None = None, strict: bool = False,
+                     warn: Callable[[SkippedPuzzle], None] | None = None) -> AccuracyReport:
+    """Every puzzle (or entry) solved, split over the ranks of a torchrun job; returns the whole
+    set's report on every rank. Unreadable entries are skipped (``strict``: an error), ``warn``
+    is told of each skip and ``progress`` of each outcome on the rank that met it."""
     ctx = ctx or DistContext.from_env()
-    puzzles = list(puzzles)
+    entries = as_entries(puzzles)
     if not ctx.enabled:
-        return evaluate(puzzles, solver, progress)
+        return report_of(solver.name, _solve_all(entries, solver, strict, progress, warn))
 
     if torch.get_num_threads() > 1:
         torch.set_num_threads(auto_threads(ctx.world_size))  # W ranks share the cores
     with ctx.process_group(timeout=GATHER_TIMEOUT):  # gloo: only results travel, never tensors
-        indices = shard_indices(len(puzzles), ctx)
+        indices = shard_indices(len(entries), ctx)
         failure: BaseException | None = None
         try:
-            local = evaluate([puzzles[i] for i in indices], solver, progress).results
+            local = _solve_all([entries[i] for i in indices], solver, strict, progress, warn)
         except Exception as err:  # noqa: BLE001 - re-raised below, after the other ranks are told
             local, failure = [], err
         message = None if failure is None else " ".join(str(failure).split()) or failure.__class__.__name__
@@ -75,11 +102,11 @@ def evaluate_sharded(puzzles: Iterable[Puzzle], solver: Solver,
     for rank, (_, _, message) in enumerate(gathered):
         if message is not None:
             raise RunFailure(f"evaluate rank {rank} of {ctx.world_size} failed: {message}")
-    results: list[PuzzleResult | None] = [None] * len(puzzles)
+    outcomes: list[Outcome | None] = [None] * len(entries)
     for indices, local, _ in gathered:
-        for i, result in zip(indices, local):
-            results[i] = result
-    missing = [i for i, r in enumerate(results) if r is None]
+        for i, outcome in zip(indices, local):
+            outcomes[i] = outcome
+    missing = [i for i, r in enumerate(outcomes) if r is None]
     if missing:  # pragma: no cover - every index belongs to exactly one rank
         raise RunFailure(f"no result gathered for puzzle(s) {missing[:5]}")
-    return AccuracyReport(solver.name, results)  # type: ignore[arg-type]
+    return report_of(solver.name, outcomes)  # type: ignore[arg-type]

@@ -5,7 +5,7 @@ weak evidence: on the ``board`` manifold the GA moves ten free dimensions until 
 a little nearer than the others, while the decoded predictions look nothing like them (puzzles/
 shape-a claimed 6/6 at a query confidence of 0.46). An example counts as solved only when
 
-- its right option is the nearest of the options (as before), and
+- its right option is strictly the nearest of the options (a tie is not a win), and
 - the prediction lies within :data:`REPRODUCE_FRACTION` of the distance between the right option
   and its nearest other option. The distances are squared (code Chamfer, pixel MSE), so a quarter
   means within half the Euclidean gap: nearer the right option than any wrong option could be.
@@ -33,10 +33,15 @@ def separations(option_distances: torch.Tensor, answers: torch.Tensor) -> torch.
 
 def solved_mask(distances: torch.Tensor, answers: torch.Tensor, separation: torch.Tensor,
                 fraction: float = REPRODUCE_FRACTION) -> torch.Tensor:
-    """(E, O) prediction-to-option distances -> (E,) bool: right option nearest and reproduced."""
+    """(E, O) prediction-to-option distances -> (E,) bool: right option strictly nearest and
+    reproduced. Strictly: when options tie (a blank puzzle's identical options) the right one is
+    not nearer than the others, and argmin's first-on-ties would count it solved whenever it is
+    option 0."""
     e = torch.arange(answers.numel(), device=answers.device)
     right = distances[e, answers]
-    return (distances.argmin(-1) == answers) & (right <= fraction * separation)
+    others = distances.clone()
+    others[e, answers] = float("inf")
+    return (right < others.min(-1).values) & (right <= fraction * separation)
 
 
 def ratios(distances: torch.Tensor, answers: torch.Tensor, separation: torch.Tensor) -> torch.Tensor:

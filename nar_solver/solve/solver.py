@@ -19,6 +19,7 @@ from nar_solver.device import resolve_device
 from nar_solver.errors import NarError
 from nar_solver.model.images import ink_to_grey
 from nar_solver.seeding import seed_everything
+from nar_solver.solve.abstain import settle
 from nar_solver.solve.analogy import start_genomes
 from nar_solver.solve import selfcheck
 from nar_solver.solve.encoding import EncodedPuzzle, encode_puzzle
@@ -40,7 +41,8 @@ class Solution:
     wall time of the solve. Rule-based solvers add to ``details``: ``genome``, ``margins`` (per
     example, in temperatures) and ``reproduction`` (per example, distance to the right option over
     its distance to the nearest other option); the GA also ``logbook``, ``generations``,
-    ``stopped_early`` and ``slots``.
+    ``stopped_early`` and ``slots``. ``abstain`` (with ``abstain_reason``) says the solver could not
+    read the puzzle and ``answer`` is a guess at chance confidence (:mod:`nar_solver.solve.abstain`).
     """
 
     answer: int
@@ -52,12 +54,15 @@ class Solution:
     solver: str
     notes: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict, repr=False)
+    abstain: bool = False
+    abstain_reason: str | None = None
 
     def to_json(self) -> dict:
         """The documented JSON schema of ``nar-solver solve --json``."""
         return {"answer": int(self.answer), "scores": [float(s) for s in self.scores],
                 "confidence": float(self.confidence), "examples_solved": self.examples_solved,
-                "seconds": float(self.seconds)}
+                "seconds": float(self.seconds), "abstain": bool(self.abstain),
+                "abstain_reason": self.abstain_reason}
 
 
 def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
@@ -68,12 +73,13 @@ def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
 
 def solution_from_scores(scores: np.ndarray, temperature: float, solver: str, examples_solved: int | None,
                          n_examples: int, seconds: float = 0.0, **details) -> Solution:
-    """The highest-scoring option (first on ties), with its softmax confidence."""
+    """The highest-scoring option (first on ties; :meth:`Solver.solve` then breaks ties at random),
+    with its softmax confidence; ``details`` records the temperature that defines a tie."""
     scores = np.asarray(scores, dtype=np.float64)
     answer = int(np.argmax(scores))
     probs = softmax(scores, temperature)
     return Solution(answer, scores.tolist(), float(probs[answer]), examples_solved, n_examples,
-                    seconds, solver, details=details)
+                    seconds, solver, details={"temperature": float(temperature), **details})
 
 
 @dataclass
@@ -116,11 +122,14 @@ class Solver:
         return self._manifold
 
     def solve(self, puzzle: Puzzle, with_images: bool = False) -> Solution:
-        """Answer ``puzzle``; ``with_images`` adds predicted boards to ``details`` (for figures)."""
+        """Answer ``puzzle``; ``with_images`` adds predicted boards to ``details`` (for figures).
+        Ties are broken at random under the seed, and a puzzle the solver cannot read is answered
+        with an abstention (:func:`nar_solver.solve.abstain.settle`)."""
         if self.needs_model:
             _ = self.manifold  # loading the model is not part of a puzzle's time
         start = time.perf_counter()
         solution = self._solve(puzzle, with_images)
+        settle(puzzle, solution, self.settings.seed, self.settings.perception)
         solution.seconds = time.perf_counter() - start
         return solution
 
