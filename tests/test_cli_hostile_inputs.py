@@ -28,7 +28,7 @@ from safetensors.torch import load_file, save_file
 
 from nar_solver.world.formats import save_puzzle, write_fewshot
 from nar_solver.world.puzzle import generate_puzzles
-from test_cli_bad_input import copy, edit_json, fails, succeeds, usage_error
+from test_cli_bad_input import copy, edit_json, fails, invoke, succeeds, usage_error
 from train_helpers import train_tiny
 
 Z_DIM = 4
@@ -198,11 +198,14 @@ def test_links_out_of_the_fewshot_image_folder_are_refused(world, tmp_path):
     shutil.copy(fs / "images" / "1_query.png", secret)
     (fs / "images" / "1_query.png").unlink()
     (fs / "images" / "1_query.png").symlink_to(secret)
-    fails("evaluate", fs, "--solver", "pixel",
+    fails("evaluate", fs, "--solver", "pixel", "--strict",
           says=(fs / "images" / "1_query.png", "leads outside the image folder"))
+    skipped = invoke("evaluate", fs, "--solver", "pixel")  # without --strict: skipped, named, not scored
+    assert skipped.exit_code == 0, skipped.output
+    assert "skipped puzzle 1" in skipped.output and "leads outside the image folder" in skipped.output
     (fs / "images" / "1_query.png").unlink()
     (fs / "images" / "1_query.png").symlink_to(tmp_path / "nothing.png")
-    fails("evaluate", fs, "--solver", "pixel",
+    fails("evaluate", fs, "--solver", "pixel", "--strict",
           says=(fs / "images" / "1_query.png", "leads outside the image folder"))
 
 
