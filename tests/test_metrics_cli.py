@@ -9,6 +9,8 @@ from click.testing import CliRunner
 
 from nar_solver.cli import main
 from nar_solver.evaluate.disentanglement import (
+    REPORT_VERSION,
+    UNSUPERVISED_KEYS,
     DisentanglementSettings,
     evaluate_disentanglement,
     model_encoder,
@@ -83,9 +85,15 @@ def test_report_is_reproducible_and_json_safe():
     a, b = first.to_json(), second.to_json()
     a.pop("seconds"), b.pop("seconds")
     assert a == b
-    assert set(a["summary"]) == {"factorvae_score", "mig", "dci_disentanglement", "dci_completeness",
-                                 "dci_informativeness", "sis"}
-    assert min(a["summary"].values()) > 0.9  # a perfect code scores high on every metric
+    assert set(a["summary"]) == {"factorvae_score", "betavae_score", "mig", "sap", "dci_disentanglement",
+                                 "dci_completeness", "dci_informativeness", "modularity", "explicitness", "sis",
+                                 *UNSUPERVISED_KEYS}
+    assert a["preset"] == "fast" and a["version"] == REPORT_VERSION
+    supervised = {k: v for k, v in a["summary"].items() if k not in UNSUPERVISED_KEYS and k != "explicitness"}
+    assert min(supervised.values()) > 0.9  # a perfect code scores high on every disentanglement metric
+    # Explicitness asks for linearly separable values; a middle value of an ordered axis is not.
+    assert 0.6 < a["summary"]["explicitness"] < 1.0
+    assert all(a["summary"][k] < 0.1 for k in UNSUPERVISED_KEYS)  # independent dimensions
     json.dumps(a, allow_nan=False)
 
 
@@ -94,16 +102,20 @@ def test_metrics_command_writes_a_report(tiny_run, tmp_path, monkeypatch):
     before = sorted(p.name for p in tiny_run.iterdir())
     result = CliRunner().invoke(main, ["metrics", str(tiny_run), "--preset", "fast", "--device", "cpu", "--seed", "1"])
     assert result.exit_code == 0, result.output
-    assert "FactorVAE score" in result.output and "MIG" in result.output and "SIS" in result.output
+    for name in ("FactorVAE score", "beta-VAE score", "MIG", "SAP", "DCI", "Modularity", "Explicitness", "SIS",
+                 "Gaussian total correlation", "Mutual information score"):
+        assert name in result.output
+    assert "fast preset" in result.output  # the preset is in the table title
     # default: the run's training world, in runs/metrics-<run name>/ under the current folder, never the run
     out = tmp_path / "runs" / f"metrics-{tiny_run.name}" / "metrics-objects-fast.json"
     assert sorted(p.name for p in tiny_run.iterdir()) == before
     assert str(Path("runs") / f"metrics-{tiny_run.name}" / "metrics-objects-fast.json") in result.output.replace("\n", "")
     report = json.loads(out.read_text())
     assert report["world"] == "objects" and report["seed"] == 1
-    assert report["run"]["step"] == 7 and report["run"]["preset"] == "fast"
+    assert report["run"]["step"] == 7 and report["run"]["preset"] == "fast" and report["preset"] == "fast"
     assert report["factor_names"] == ["shape", "x", "y"]
-    assert all(0.0 <= v <= 1.0 for v in report["summary"].values())
+    assert all(0.0 <= v <= 1.0 for k, v in report["summary"].items() if k not in UNSUPERVISED_KEYS)
+    assert all(report["summary"][k] >= 0.0 for k in UNSUPERVISED_KEYS)
 
 
 def test_metrics_command_bad_run_is_one_line_error(tmp_path):
