@@ -56,6 +56,30 @@ def test_nar_object_world_renders_each_factor_tuple():
         world.render(np.array([[20, 0, 0]]))
 
 
+def test_objects_world_renders_nuisance_from_the_generator():
+    """The metrics' objects world: with a generator every image is new (so DCI's test images are not
+    training images), equal generators give equal nuisance, and the object stays on its cell."""
+    world = make_world("objects")
+    factors = world.sample_factors(np.random.default_rng(0), 3000)
+    images = world.render(factors, np.random.default_rng(1))
+    assert len(np.unique(images.reshape(len(images), -1), axis=0)) == len(images)  # 180 tuples, 3000 images
+    assert (world.render(factors, np.random.default_rng(1)) == images).all()  # deterministic under the seed
+    assert not (world.render(factors, np.random.default_rng(2)) == images).all()
+    # Nuisance draws do not depend on the factors: the same scenes one column to the right, rendered
+    # from an equal generator, are these images moved by exactly one cell (20 px).
+    left = factors[factors[:, 1] < 2][:200]
+    right = left.copy()
+    right[:, 1] += 1
+    moved = world.render(right, np.random.default_rng(3))
+    assert (np.roll(world.render(left, np.random.default_rng(3)), 20, axis=2) == moved).all()
+    # the object stays in its cell, within the 1 px jitter
+    for image, (_, x, y) in zip(images[:200], factors[:200]):
+        rows, cols = np.nonzero(image < 128)
+        assert cols.min() >= 2 + 20 * x - 1 and cols.max() < 22 + 20 * x + 1
+        assert rows.min() >= 2 + 20 * y - 1 and rows.max() < 22 + 20 * y + 1
+    assert world.categorical == (True, False, False)
+
+
 def test_make_world_names():
     assert make_world("dsprites").factor_sizes == (3, 6, 40, 32, 32)
     assert make_world("objects").name == "objects"
