@@ -148,3 +148,42 @@ def test_metrics_command_bad_run_is_one_line_error(tmp_path):
     assert result.output.strip().startswith("error:") and len(result.output.strip().splitlines()) == 1
     result = CliRunner().invoke(main, ["metrics", str(tmp_path), "--preset", "fastest"])
     assert result.exit_code == 2
+
+
+def _bench_table():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "disentanglement_table.py"
+    spec = importlib.util.spec_from_file_location("disentanglement_table", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_table_cache_ignores_reports_of_another_version(tmp_path, monkeypatch):
+    """bench/disentanglement_table.py reuses a run's cached report only if the same report version
+    wrote it: a report cached before the objects world changed is measured again."""
+    bench = _bench_table()
+    stale = {"summary": {"mig": 0.5}, "seconds": 1.0}
+    atomic_write_json(tmp_path / "metrics-objects-standard.json", stale)  # what version 1 wrote
+    measured = []
+
+    class FakeReport:
+        run, seconds = {}, 2.0
+
+        def to_json(self):
+            return {"summary": {"mig": 0.25}, "seconds": 2.0, "version": REPORT_VERSION}
+
+        def summary(self):
+            return {"mig": 0.25}
+
+    def fake_evaluate(run, **kwargs):
+        measured.append(run)
+        return FakeReport()
+
+    monkeypatch.setattr(bench, "evaluate_checkpoint", fake_evaluate)
+    first = bench.measure_run(tmp_path, "objects", 0, "standard", lambda message: None)
+    assert first["summary"]["mig"] == 0.25 and len(measured) == 1
+    assert bench.metrics_path(tmp_path, "objects", "standard").name == f"metrics-objects-standard-v{REPORT_VERSION}.json"
+    again = bench.measure_run(tmp_path, "objects", 0, "standard", lambda message: None)
+    assert again == first and len(measured) == 1  # the current version's cache is reused
