@@ -9,6 +9,7 @@ stream. Rendering composites cached 20x20 glyph tiles with vectorised numpy.
 """
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,17 @@ from nar_solver.world.glyphs import SHAPES, GlyphVariation, glyph_bank, glyph_ti
 CELLS = GRID * GRID
 #: Varied tiles drawn per shape when glyph variation is on (drawn once, then reused).
 VARIANTS_PER_SHAPE = 32
+
+
+@functools.lru_cache(maxsize=8)
+def _varied_tiles(shapes: tuple[str, ...], seed: int) -> np.ndarray:
+    """(shapes, VARIANTS_PER_SHAPE, 20, 20) jittered tiles, read-only: drawing them costs about a
+    millisecond a tile, and every source and metrics world with the same shapes and seed shares them."""
+    rng = np.random.default_rng([seed, 0x6C79])
+    spec = GlyphVariation()
+    varied = np.stack([np.stack([glyph_tile(s, spec, rng) for _ in range(VARIANTS_PER_SHAPE)]) for s in shapes])
+    varied.setflags(write=False)
+    return varied
 
 
 class GlyphTiles:
@@ -43,12 +55,7 @@ class GlyphTiles:
         if not variation:
             self.tiles = np.ascontiguousarray(canonical)
         else:
-            rng = np.random.default_rng([seed, 0x6C79])
-            spec = GlyphVariation()
-            varied = np.stack([
-                np.stack([glyph_tile(s, spec, rng) for _ in range(VARIANTS_PER_SHAPE)]) for s in self.shapes
-            ])
-            self.tiles = np.concatenate([canonical, varied], axis=1)
+            self.tiles = np.concatenate([canonical, _varied_tiles(self.shapes, seed)], axis=1)
 
     def draw_varied(self, rng: np.random.Generator, shape_index: np.ndarray) -> np.ndarray:
         """Tiles for the given shape indices, always a jittered variant (the canonical tile only when
