@@ -211,7 +211,7 @@ def reference_rows(worlds: list[str], preset: str, seed: int = 0, rotations: int
     lines = []
     for name in worlds:
         real = make_world(name)
-        world = CodedWorld(real.factor_sizes, real.factor_names)
+        world = CodedWorld(real.factor_sizes, real.factor_names, real.categorical)
         sizes = np.asarray(world.factor_sizes, dtype=float)
         k = len(sizes)
 
