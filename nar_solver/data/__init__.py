@@ -13,6 +13,11 @@ from nar_solver.errors import NarError
 
 #: The factor worlds the disentanglement metrics measure on.
 WORLD_NAMES = ("dsprites", "objects")
+#: The metrics' objects world: glyphs drawn with the training variation (stroke width, small
+#: affine jitter; a bank of variants drawn once from this seed) and moved by a continuous offset of
+#: up to this many pixels, so that no two sampled images coincide (docs/metrics.md, "The worlds").
+OBJECTS_WORLD_JITTER = 1.0
+OBJECTS_WORLD_VARIATION_SEED = 0
 
 
 def make_source(config):
@@ -30,11 +35,16 @@ def make_source(config):
 
 
 def make_world(name: str) -> FactorWorld:
-    """``"dsprites"`` or ``"objects"`` (every NAR shape, plain on its cell) -> the factor world."""
+    """``"dsprites"`` or ``"objects"`` (every NAR shape on its cell, rendered with nuisance) -> the factor world.
+
+    The objects world has only 180 factor tuples; drawn plainly they are 180 images and every test
+    image of a metric is also a training image. Its rendering variation makes each sampled image new.
+    """
     if name == "dsprites":
         return DSpritesSource()
     if name == "objects":
-        return ObjectsSource()
+        return ObjectsSource(jitter=OBJECTS_WORLD_JITTER, jitter_fraction=1.0, variation=True,
+                             seed=OBJECTS_WORLD_VARIATION_SEED)
     raise NarError(f"unknown factor world {name!r}; choose one of {', '.join(WORLD_NAMES)}")
 
 

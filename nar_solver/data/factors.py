@@ -21,12 +21,23 @@ class FactorWorld(Protocol):
     name: str
     factor_names: tuple[str, ...]
     factor_sizes: tuple[int, ...]
+    #: Per factor: True for an unordered category (a shape), False for an ordered value (a position,
+    #: a scale). SAP (Kumar et al. 2018) scores a categorical factor by classification, an ordered one
+    #: by regression.
+    categorical: tuple[bool, ...]
 
     def sample_factors(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Random factor indices (n, K), each factor uniform and independent."""
 
-    def render(self, factors: np.ndarray) -> np.ndarray:
-        """Factor indices (N, K) -> uint8 images (N, 64, 64)."""
+    def render(self, factors: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Factor indices (N, K) -> uint8 images (N, 64, 64).
+
+        A world with rendering variation (nuisance that is not a factor, such as glyph stroke width)
+        draws it from ``rng``: the number and kind of draws depend only on N, never on the factor
+        values, so two renders of equally many scenes from equal generators share their nuisance row
+        by row (an exact intervention changes the factor and nothing else). Without ``rng`` (or in a
+        world without variation) the rendering is a fixed function of the factors.
+        """
 
 
 def uniform_factors(factor_sizes: tuple[int, ...], rng: np.random.Generator, n: int) -> np.ndarray:

@@ -9,6 +9,7 @@ stream. Rendering composites cached 20x20 glyph tiles with vectorised numpy.
 """
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,17 @@ from nar_solver.world.glyphs import SHAPES, GlyphVariation, glyph_bank, glyph_ti
 CELLS = GRID * GRID
 #: Varied tiles drawn per shape when glyph variation is on (drawn once, then reused).
 VARIANTS_PER_SHAPE = 32
+
+
+@functools.lru_cache(maxsize=8)
+def _varied_tiles(shapes: tuple[str, ...], seed: int) -> np.ndarray:
+    """(shapes, VARIANTS_PER_SHAPE, 20, 20) jittered tiles, read-only: drawing them costs about a
+    millisecond a tile, and every source and metrics world with the same shapes and seed shares them."""
+    rng = np.random.default_rng([seed, 0x6C79])
+    spec = GlyphVariation()
+    varied = np.stack([np.stack([glyph_tile(s, spec, rng) for _ in range(VARIANTS_PER_SHAPE)]) for s in shapes])
+    varied.setflags(write=False)
+    return varied
 
 
 class GlyphTiles:
@@ -43,12 +55,14 @@ class GlyphTiles:
         if not variation:
             self.tiles = np.ascontiguousarray(canonical)
         else:
-            rng = np.random.default_rng([seed, 0x6C79])
-            spec = GlyphVariation()
-            varied = np.stack([
-                np.stack([glyph_tile(s, spec, rng) for _ in range(VARIANTS_PER_SHAPE)]) for s in self.shapes
-            ])
-            self.tiles = np.concatenate([canonical, varied], axis=1)
+            self.tiles = np.concatenate([canonical, _varied_tiles(self.shapes, seed)], axis=1)
+
+    def draw_varied(self, rng: np.random.Generator, shape_index: np.ndarray) -> np.ndarray:
+        """Tiles for the given shape indices, always a jittered variant (the canonical tile only when
+        there is no variation); one draw per tile whatever the shapes, so equal generators pick equal
+        variants for equally many tiles."""
+        variant = rng.integers(1, max(self.tiles.shape[1], 2), np.shape(shape_index))
+        return self.tiles[shape_index, np.minimum(variant, self.tiles.shape[1] - 1)]
 
     def draw(self, rng: np.random.Generator, shape_index: np.ndarray) -> np.ndarray:
         """Tiles for the given shape indices, picking a variant per draw."""
@@ -67,11 +81,15 @@ class ObjectsSource:
     its cell (as in puzzles); the rest is moved by a continuous offset uniform in [-jitter, jitter]
     px on each axis, so x and y are smooth latent axes rather than three isolated points.
     As a factor world (:meth:`sample_factors`, :meth:`render`) the factors are shape (one per
-    shape), x (3 columns) and y (3 rows), each tuple drawn plainly on its cell: one image per tuple.
+    shape), x (3 columns) and y (3 rows). Rendered without a generator each tuple is drawn plainly
+    on its cell (one image per tuple, as in puzzles); with one, every image gets its own nuisance
+    (a jittered glyph variant when ``variation`` is on, a continuous offset within ``jitter`` px):
+    the metrics' objects world (:func:`nar_solver.data.make_world`, docs/metrics.md).
     """
 
     name = "objects"
     factor_names = ("shape", "x", "y")
+    categorical = (True, False, False)
 
     def __init__(self, jitter: float = 2.0, jitter_fraction: float = 0.5, variation: bool = False,
                  shapes: tuple[str, ...] = SHAPES, seed: int = 0):
@@ -88,15 +106,29 @@ class ObjectsSource:
     def sample_factors(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return uniform_factors(self.factor_sizes, rng, n)
 
-    def render(self, factors: np.ndarray) -> np.ndarray:
-        """Factor indices (N, 3) -> each object plain on its cell, (N, 64, 64)."""
+    def render(self, factors: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Factor indices (N, 3) -> (N, 64, 64): each object plain on its cell, or with ``rng`` its
+        rendering nuisance (:meth:`render_varied`)."""
         factors = check_factor_indices(factors, self.factor_sizes, self.name)
+        if rng is not None:
+            return self.render_varied(factors, rng)
         if self._table is None:  # 20 x 3 x 3 images, rendered once
             n_shape, n_x, n_y = self.factor_sizes
             self._table = np.stack([render_object(shape, x, y) for shape in self.glyphs.shapes
                                     for x in range(n_x) for y in range(n_y)]).reshape(n_shape, n_x, n_y,
                                                                                       IMAGE_SIZE, IMAGE_SIZE)
         return self._table[factors[:, 0], factors[:, 1], factors[:, 2]]
+
+    def render_varied(self, factors: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Each object as a varied glyph (:meth:`GlyphTiles.draw_varied`) moved by an offset uniform in
+        [-jitter, jitter] px per axis. The draws are one variant and two offsets per image, whatever
+        the factors (the :class:`~nar_solver.data.factors.FactorWorld` nuisance contract); with a
+        continuous offset no two images coincide, so a metric's train and test images differ."""
+        n = factors.shape[0]
+        tiles = self.glyphs.draw_varied(rng, factors[:, 0])
+        dx = rng.uniform(-self.jitter, self.jitter, n)
+        dy = rng.uniform(-self.jitter, self.jitter, n)
+        return render_single_objects(tiles, factors[:, 1], factors[:, 2], dx, dy)
 
     def placements(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         """Random training placements: shape index, cell x, cell y and the pixel offsets dx, dy."""
@@ -172,6 +204,7 @@ class DSpritesSource:
     name = "dsprites"
     factor_names = dsprites.FACTOR_NAMES
     factor_sizes = dsprites.FACTOR_SIZES
+    categorical = (True,) + (False,) * (len(dsprites.FACTOR_SIZES) - 1)
 
     def __init__(self, geometry: dsprites.DSpritesGeometry = dsprites.DEFAULT_GEOMETRY):
         self.geometry = geometry
@@ -179,7 +212,8 @@ class DSpritesSource:
     def sample_factors(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return dsprites.sample_factors(rng, n)
 
-    def render(self, factors: np.ndarray) -> np.ndarray:
+    def render(self, factors: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Factor indices -> images; dSprites has no rendering nuisance, so ``rng`` is unused."""
         return dsprites.render(factors, self.geometry)
 
     def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:

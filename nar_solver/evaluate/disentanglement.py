@@ -1,9 +1,10 @@
 """Every disentanglement metric on one encoder and one factor world, or on a trained checkpoint.
 
 One random sample of scenes is encoded once and shared: it gives the global variances the
-FactorVAE score and the intervention score normalise by, MIG's sample, and DCI's train/test split.
-Each metric draws its own further samples from its own child of the seed, so a metric's result
-does not depend on which other metrics ran.
+FactorVAE score and the intervention score normalise by, MIG's, Modularity's and the unsupervised
+scores' sample, and the train/test split of DCI, SAP and Explicitness. Each metric that needs
+further scenes (FactorVAE, beta-VAE, SIS) draws them from its own child of the seed, so a metric's
+result does not depend on which other metrics ran.
 """
 from __future__ import annotations
 
@@ -20,6 +21,16 @@ from nar_solver.data.factors import FactorWorld
 from nar_solver.errors import NarError
 from nar_solver.evaluate.factors import Encoder, sample_codes
 from nar_solver.evaluate.intervention import InterventionResult, InterventionSettings, intervention_score
+from nar_solver.evaluate.supervised import (
+    BetaVAEResult,
+    BetaVAESettings,
+    ModularityResult,
+    SAPResult,
+    betavae_score,
+    modularity_explicitness,
+    sap,
+)
+from nar_solver.evaluate.unsupervised import UnsupervisedResult, unsupervised_scores
 from nar_solver.evaluate.metrics import (
     DCIResult,
     DCISettings,
@@ -35,6 +46,12 @@ from nar_solver.evaluate.metrics import (
 if TYPE_CHECKING:  # the metrics themselves never need torch; only a checkpoint's config is typed here
     from nar_solver.run.config import TrainConfig
 
+#: Bumped whenever a report's numbers change meaning for the same checkpoint and settings. 2: the
+#: objects world renders with nuisance (docs/metrics.md, "The worlds"), and the beta-VAE score, SAP,
+#: Modularity, Explicitness and the unsupervised scores joined the suite. Cached reports of another
+#: version are stale (bench/disentanglement_table.py names its cache files with it).
+REPORT_VERSION = 2
+
 
 @dataclass(frozen=True)
 class DisentanglementSettings:
@@ -42,34 +59,41 @@ class DisentanglementSettings:
 
     factorvae: FactorVAESettings = field(default_factory=FactorVAESettings)
     mig: MIGSettings = field(default_factory=MIGSettings)
-    dci: DCISettings = field(default_factory=DCISettings)
+    dci: DCISettings = field(default_factory=DCISettings)  # also SAP's and Explicitness's split
     intervention: InterventionSettings = field(default_factory=InterventionSettings)
+    betavae: BetaVAESettings = field(default_factory=BetaVAESettings)
+    #: The preset these sizes come from (printed in the table title and written to the report), or
+    #: "custom" for :meth:`sized` without one.
+    name: str = "custom"
 
     @classmethod
     def full(cls) -> "DisentanglementSettings":
-        """The reference protocol (docs/metrics.md): 10,000 + 5,000 votes of 64 images, 10,000-sample
-        MIG, DCI on 10,000 / 5,000 with 100 trees (about a million images encoded in all)."""
-        return cls()
+        """The reference protocol (docs/metrics.md): 10,000 + 5,000 votes of 64 images (pairs for the
+        beta-VAE score), 10,000-sample MIG, DCI on 10,000 / 5,000 with 100 trees (about three million
+        images encoded in all)."""
+        return cls(name="full")
 
     @classmethod
     def standard(cls) -> "DisentanglementSettings":
         """A tenth of the votes of :meth:`full` (1,000 + 500) and DCI with 50 trees on 5,000 / 2,500:
-        about 130,000 images on dSprites, affordable on a CPU; what the README table uses."""
-        return cls.sized(10_000, (1_000, 500), 64, (5_000, 2_500, 50), (1_000, 32, 64))
+        about 320,000 images, affordable on a CPU; what the README table uses."""
+        return cls.sized(10_000, (1_000, 500), 64, (5_000, 2_500, 50), (1_000, 32, 64), name="standard")
 
     @classmethod
     def fast(cls) -> "DisentanglementSettings":
         """Seconds, for smoke tests: noisy numbers, never for reporting."""
-        return cls.sized(1_000, (100, 50), 32, (500, 250, 5), (100, 8, 16))
+        return cls.sized(1_000, (100, 50), 32, (500, 250, 5), (100, 8, 16), name="fast")
 
     @classmethod
     def sized(cls, samples: int, votes: tuple[int, int], batch: int, dci: tuple[int, int, int],
-              sis: tuple[int, int, int]) -> "DisentanglementSettings":
-        """Every metric at given sizes: ``samples`` random scenes (variances, MIG), FactorVAE ``votes``
-        (train, eval) of ``batch`` images, DCI (train, test, trees), SIS (pairs, groups, group size)."""
+              sis: tuple[int, int, int], name: str = "custom") -> "DisentanglementSettings":
+        """Every metric at given sizes: ``samples`` random scenes (variances, MIG), FactorVAE and
+        beta-VAE ``votes`` (train, eval) of ``batch`` images or pairs, DCI (train, test, trees; also
+        SAP's and Explicitness's split), SIS (pairs, groups, group size)."""
         return cls(FactorVAESettings(variance_samples=samples, batch_size=batch, train_votes=votes[0],
                                      eval_votes=votes[1]),
-                   MIGSettings(samples=samples), DCISettings(*dci), InterventionSettings(samples, *sis))
+                   MIGSettings(samples=samples), DCISettings(*dci), InterventionSettings(samples, *sis),
+                   BetaVAESettings(batch_size=batch, train_votes=votes[0], eval_votes=votes[1]), name)
 
     @classmethod
     def preset(cls, name: str) -> "DisentanglementSettings":
@@ -91,23 +115,40 @@ class DisentanglementReport:
     mig: MIGResult
     dci: DCIResult
     intervention: InterventionResult
+    betavae: BetaVAEResult
+    sap: SAPResult
+    modularity: ModularityResult  # Modularity and Explicitness (Ridgeway & Mozer 2018)
+    unsupervised: UnsupervisedResult
     seconds: float
+    preset: str = "custom"
+    version: int = REPORT_VERSION
     run: dict = field(default_factory=dict)  # what was measured (checkpoint path, step, config)
 
     def summary(self) -> dict[str, float]:
-        """The headline numbers, each in [0, 1]."""
+        """The headline numbers: each supervised score in [0, 1] (higher is better); the two
+        unsupervised ones (``UNSUPERVISED_KEYS``) in nats, lower is better."""
         return {
             "factorvae_score": self.factorvae.score,
+            "betavae_score": self.betavae.score,
             "mig": self.mig.score,
+            "sap": self.sap.score,
             "dci_disentanglement": self.dci.disentanglement,
             "dci_completeness": self.dci.completeness,
             "dci_informativeness": self.dci.informativeness,
+            "modularity": self.modularity.modularity,
+            "explicitness": self.modularity.explicitness,
             "sis": self.intervention.score,
+            "gaussian_total_correlation": self.unsupervised.gaussian_total_correlation,
+            "mutual_info_score": self.unsupervised.mutual_info_score,
         }
 
     def to_json(self) -> dict[str, Any]:
         """JSON-safe (NaN, for a factor a metric cannot score, becomes null)."""
         return _json_safe({"summary": self.summary(), **asdict(self)})
+
+
+#: Summary keys that are unbounded and lower-is-better (nats), unlike the rest.
+UNSUPERVISED_KEYS = ("gaussian_total_correlation", "mutual_info_score")
 
 
 def _json_safe(value: Any) -> Any:
@@ -129,11 +170,12 @@ def evaluate_disentanglement(
     settings: DisentanglementSettings | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> DisentanglementReport:
-    """FactorVAE score, MIG, DCI and the Sobol intervention score of ``encode`` on ``world``."""
+    """Every metric of the suite (docs/metrics.md) of ``encode`` on ``world``."""
     settings = settings or DisentanglementSettings.full()
     say = progress or (lambda message: None)
     started = time.perf_counter()
-    pool_rng, fvae_rng, sis_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
+    # spawn(4)[:3] equals spawn(3): adding the beta-VAE stream left the older metrics' draws unchanged.
+    pool_rng, fvae_rng, sis_rng, betavae_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4))
 
     n_global = max(settings.factorvae.variance_samples, settings.mig.samples, settings.dci.train_samples,
                    settings.intervention.variance_samples)
@@ -144,12 +186,22 @@ def evaluate_disentanglement(
     say("FactorVAE score")
     fvae = factorvae_score(encode, world, fvae_rng, settings.factorvae,
                            global_codes=train_codes[: settings.factorvae.variance_samples])
+    say("beta-VAE score")
+    betavae = betavae_score(encode, world, betavae_rng, settings.betavae)
     say("MIG")
-    mig_result = mig(train_codes[: settings.mig.samples], train_factors[: settings.mig.samples], settings.mig.bins)
+    mig_codes, mig_factors = train_codes[: settings.mig.samples], train_factors[: settings.mig.samples]
+    mig_result = mig(mig_codes, mig_factors, settings.mig.bins)
     say("DCI")
     n_train = settings.dci.train_samples
-    dci_result = dci(train_codes[:n_train], train_factors[:n_train], codes[n_global:], factors[n_global:],
-                     settings.dci, seed=seed)
+    split = (train_codes[:n_train], train_factors[:n_train], codes[n_global:], factors[n_global:])
+    dci_result = dci(*split, settings.dci, seed=seed)
+    say("SAP")
+    sap_result = sap(*split, categorical=tuple(world.categorical))
+    say("Modularity and Explicitness")
+    # Modularity from MIG's mutual-information matrix (same sample, same 20 bins); Explicitness on DCI's split.
+    modularity = modularity_explicitness(*split, np.asarray(mig_result.mutual_information))
+    say("unsupervised scores")
+    unsupervised = unsupervised_scores(mig_codes, settings.mig.bins)
     say("Sobol intervention score")
     sis = intervention_score(encode, world, sis_rng, settings.intervention,
                              global_codes=train_codes[: settings.intervention.variance_samples])
@@ -164,7 +216,12 @@ def evaluate_disentanglement(
         mig=mig_result,
         dci=dci_result,
         intervention=sis,
+        betavae=betavae,
+        sap=sap_result,
+        modularity=modularity,
+        unsupervised=unsupervised,
         seconds=time.perf_counter() - started,
+        preset=settings.name,
     )
 
 

@@ -32,16 +32,21 @@ class CodedWorld:
 
     name = "coded"
 
-    def __init__(self, factor_sizes: tuple[int, ...], factor_names: tuple[str, ...] | None = None):
+    def __init__(self, factor_sizes: tuple[int, ...], factor_names: tuple[str, ...] | None = None,
+                 categorical: tuple[bool, ...] | None = None):
         if not factor_sizes or any(not 1 <= s <= 256 for s in factor_sizes):
             raise NarError("CodedWorld factor sizes must be 1..256")
         self.factor_sizes = tuple(int(s) for s in factor_sizes)
         self.factor_names = tuple(factor_names) if factor_names else tuple(f"f{k}" for k in range(len(factor_sizes)))
+        self.categorical = tuple(bool(c) for c in categorical) if categorical else (False,) * len(self.factor_sizes)
+        if len(self.categorical) != len(self.factor_sizes):
+            raise NarError("CodedWorld needs one categorical flag per factor")
 
     def sample_factors(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return uniform_factors(self.factor_sizes, rng, n)
 
-    def render(self, factors: np.ndarray) -> np.ndarray:
+    def render(self, factors: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        """The factor indices written into blank images; no nuisance, so ``rng`` is unused."""
         factors = check_factor_indices(factors, self.factor_sizes, self.name)
         images = np.full((factors.shape[0], IMAGE_SIZE, IMAGE_SIZE), 255, dtype=np.uint8)
         images[:, 0, : factors.shape[1]] = factors
@@ -76,12 +81,23 @@ def intervene(world: FactorWorld, rng: np.random.Generator, factors: np.ndarray,
     return changed
 
 
-def encode_factors(encode: Encoder, world: FactorWorld, factors: np.ndarray, chunk: int = 2048) -> np.ndarray:
-    """Render and encode in chunks (a full FactorVAE-score run renders ~10^6 images), -> (N, d) float64."""
+def encode_pair(encode: Encoder, world: FactorWorld, rng: np.random.Generator, first: np.ndarray,
+                second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of two equally long scene lists rendered with the *same* nuisance row by row (one seed,
+    two equal generators; the FactorWorld contract), so their difference is the factors' alone."""
+    seed = int(rng.integers(0, 2**63))
+    return (encode_factors(encode, world, first, np.random.default_rng(seed)),
+            encode_factors(encode, world, second, np.random.default_rng(seed)))
+
+
+def encode_factors(encode: Encoder, world: FactorWorld, factors: np.ndarray, rng: np.random.Generator | None = None,
+                   chunk: int = 2048) -> np.ndarray:
+    """Render (nuisance drawn from ``rng``) and encode in chunks (a full FactorVAE-score run renders
+    ~10^6 images), -> (N, d) float64."""
     factors = np.asarray(factors)
     parts = []
     for start in range(0, factors.shape[0], chunk):
-        codes = np.asarray(encode(world.render(factors[start : start + chunk])), dtype=np.float64)
+        codes = np.asarray(encode(world.render(factors[start : start + chunk], rng)), dtype=np.float64)
         if codes.ndim != 2 or codes.shape[0] != min(chunk, factors.shape[0] - start):
             raise NarError(f"encoder returned codes of shape {codes.shape}; expected (batch, d)")
         parts.append(codes)
@@ -93,7 +109,7 @@ def encode_factors(encode: Encoder, world: FactorWorld, factors: np.ndarray, chu
 def sample_codes(encode: Encoder, world: FactorWorld, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
     """``n`` random scenes -> (factors (n, K), codes (n, d))."""
     factors = world.sample_factors(rng, n)
-    return factors, encode_factors(encode, world, factors)
+    return factors, encode_factors(encode, world, factors, rng)
 
 
 def random_codes(encode: Encoder, world: FactorWorld, rng: np.random.Generator, n: int,

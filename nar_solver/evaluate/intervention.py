@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nar_solver.data.factors import FactorWorld
-from nar_solver.evaluate.factors import Encoder, encode_factors, fix_factor, intervene, random_codes
+from nar_solver.evaluate.factors import Encoder, encode_factors, encode_pair, fix_factor, intervene, random_codes
 from nar_solver.evaluate.metrics import COLLAPSE_STD, active_dimensions
 
 
@@ -81,11 +81,12 @@ def intervention_score(encode: Encoder, world: FactorWorld, rng: np.random.Gener
             continue
         base = world.sample_factors(rng, settings.pairs)
         changed = intervene(world, rng, base, k)
-        delta = encode_factors(encode, world, changed)[:, active] - encode_factors(encode, world, base)[:, active]
+        after, before = encode_pair(encode, world, rng, changed, base)  # same nuisance: only factor k changed
+        delta = after[:, active] - before[:, active]
         total[k] = (size - 1) / size * (delta**2).mean(axis=0) / (2.0 * variance)
 
         grouped = fix_factor(world, rng, k, settings.groups, settings.group_size)
-        codes = encode_factors(encode, world, grouped)[:, active].reshape(settings.groups, settings.group_size, -1)
+        codes = encode_factors(encode, world, grouped, rng)[:, active].reshape(settings.groups, settings.group_size, -1)
         within = codes.var(axis=1, ddof=1).mean(axis=0)
         first[k] = np.clip(1.0 - within / variance, 0.0, 1.0)
 

@@ -123,7 +123,7 @@ def _cast_votes(
     for k in np.unique(chosen):
         rows = np.flatnonzero(chosen == k)
         factors = fix_factor(world, rng, int(k), rows.size, batch_size)
-        codes = encode_factors(encode, world, factors)[:, active].reshape(rows.size, batch_size, -1)
+        codes = encode_factors(encode, world, factors, rng)[:, active].reshape(rows.size, batch_size, -1)
         normalised = codes.var(axis=1) / global_var[active]
         dims[rows] = normalised.argmin(axis=1)
     return chosen, dims
