@@ -102,11 +102,12 @@ def test_solved_mask_needs_the_right_option_nearest_and_reproduced():
 
 
 def test_board_rule_that_only_leans_toward_the_right_options_is_not_counted_as_solving_them():
-    """puzzles/shape-a on the board manifold: the GA makes every right option the nearest (margins all
-    positive, so the old count said 6/6 at a query confidence of 0.46) but the decoded predictions are
-    nothing like them; on objects-xy the same puzzle is reproduced 6/6."""
+    """puzzles/shape-a on the board manifold with the deconvolution board model: the GA makes every
+    right option the nearest (margins all positive, so the old count said 6/6 at a query confidence of
+    0.46) but the decoded predictions are nothing like them; on objects-xy the same puzzle is
+    reproduced 6/6."""
     puzzle = load_puzzle("puzzles/shape-a")
-    board = make_solver("ga", SolverSettings(seed=0, manifold="board")).solve(puzzle)
+    board = make_solver("ga", SolverSettings(seed=0, manifold="board", checkpoint="checkpoints/boards")).solve(puzzle)
     assert all(m > 0 for m in board.details["margins"])
     assert board.examples_solved == sum(r <= REPRODUCE_FRACTION for r in board.details["reproduction"]) < 6
     xy = make_solver("ga", SolverSettings(seed=0)).solve(puzzle)

@@ -33,6 +33,10 @@ PRESETS: dict[str, dict[str, Any]] = {
                               steps=6853, jitter=2.0, jitter_fraction=0.5, variation=True),
     "boards": dict(data="boards", z_dim=10, tc="discriminator", gamma=10.0, beta=1.0, batch_size=64,
                    init="default", lr=4e-4, lr_d=1e-4, steps=4500, jitter=0.0, variation=False),
+    # the whole-board manifold with the spatial broadcast decoder (docs/manifold.md)
+    "boards-broadcast": dict(data="boards", architecture="broadcast32", z_dim=10, tc="discriminator", gamma=10.0,
+                             beta=1.0, batch_size=64, init="default", lr=4e-4, lr_d=1e-4, steps=3000, jitter=0.0,
+                             variation=False),
 }
 
 #: The largest value of each size a config may set, checked before anything is allocated (a
