@@ -65,7 +65,7 @@ def installed(tmp_path_factory):
 def test_the_wheel_carries_the_shipped_models(installed):
     built, _, _ = installed
     names = set(zipfile.ZipFile(built).namelist())
-    for model in ("objects", "boards"):
+    for model in ("objects", "objects-broadcast", "boards", "boards-broadcast"):
         for name in ("config.json", "model.safetensors", "losses.jsonl", "figures/losses.png"):
             assert f"nar_solver/checkpoints/{model}/{name}" in names
 
@@ -77,7 +77,7 @@ def test_an_installed_wheel_solves_a_shipped_puzzle_from_outside_the_checkout(in
     where = _run([venv / "bin" / "python", "-c", "import nar_solver; print(nar_solver.__file__)"], cwd=elsewhere)
     assert Path(where.strip()).resolve().is_relative_to(site.resolve())   # the wheel's copy, not the checkout
     puzzle = REPO / "puzzles" / "shift1-a"
-    for manifold, folder in (("objects-xy", "objects"), ("board", "boards")):
+    for manifold, folder in (("objects-xy", "objects"), ("objects", "objects-broadcast"), ("board", "boards-broadcast")):
         out = _run([venv / "bin" / "nar-solver", "solve", puzzle, "--manifold", manifold, "--json",
                     "--generations", "5"], cwd=elsewhere)
         report = json.loads(out)
