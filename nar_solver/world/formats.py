@@ -554,14 +554,17 @@ def load_puzzles(path: str | Path, limit: int | None = None) -> list[Puzzle]:
     if layout == "folders":
         folders = sorted((c for c in path.iterdir() if (c / PUZZLE_JSON).is_file()), key=_natural_key)
         return [load_puzzle(f) for f in folders[:limit]]
-    if path.is_file():
-        parts = _fewshot_parts(path.parent)
-        if parts is None or parts[0] != path:
-            raise PuzzleError("no image folder found beside this problems JSON", path)
-    else:
-        parts = _fewshot_parts(path)
+    return read_fewshot(*fewshot_files(path), limit)
+
+
+def fewshot_files(path: Path) -> tuple[Path, Path]:
+    """The problems JSON and image folder of the few-shot-nar layout at ``path`` (the folder, or its
+    problems JSON), once :func:`detect_layout` has said it is one."""
+    parts = _fewshot_parts(path.parent if path.is_file() else path)
+    if path.is_file() and (parts is None or parts[0] != path):
+        raise PuzzleError("no image folder found beside this problems JSON", path)
     assert parts is not None
-    return read_fewshot(parts[0], parts[1], limit)
+    return parts
 
 
 #: Image roles, recognised from both layouts' file names.

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Callable
 
 from nar_solver.errors import PuzzleError
-from nar_solver.world.formats import (PUZZLE_JSON, _fewshot_parts, _fewshot_problem, _has_png, _natural_key,
-                                      _read_json, detect_layout, load_puzzle)
+from nar_solver.world.formats import (PUZZLE_JSON, _fewshot_problem, _has_png, _natural_key, _read_json,
+                                      detect_layout, fewshot_files, load_puzzle)
 from nar_solver.world.puzzle import Puzzle
 
 
@@ -81,11 +81,4 @@ def puzzle_set(path: str | Path, limit: int | None = None) -> PuzzleSet:
         complete = [c for c in children if (c / PUZZLE_JSON).is_file()]
         incomplete = [c for c in children if not (c / PUZZLE_JSON).exists() and _has_png(c)]
         return PuzzleSet([_folder_entry(c) for c in complete[:limit]], incomplete)
-    if path.is_file():
-        parts = _fewshot_parts(path.parent)
-        if parts is None or parts[0] != path:
-            raise PuzzleError("no image folder found beside this problems JSON", path)
-    else:
-        parts = _fewshot_parts(path)
-    assert parts is not None
-    return PuzzleSet(_fewshot_entries(parts[0], parts[1], limit))
+    return PuzzleSet(_fewshot_entries(*fewshot_files(path), limit))
