@@ -11,7 +11,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from nar_solver.errors import NarError, from_os_error
-from nar_solver.io import make_folder
+from nar_solver.io import atomic_write_with
 from nar_solver.world.board import IMAGE_SIZE
 
 #: A tile of a grid figure: one image and the 2-pixel separator of :func:`_tile_grid`.
@@ -43,8 +43,9 @@ def _save(fig, path: str | Path) -> Path:
     try:
         if path.is_dir():
             raise NarError("is a folder; give a file name for the figure", path)
-        make_folder(path.parent)
-        fig.savefig(path, dpi=110, bbox_inches="tight", format=None if path.suffix else "png")
+        fmt = path.suffix[1:].lower() or "png"
+        # drawn in memory, then written atomically: a full disk never leaves a truncated figure
+        atomic_write_with(path, lambda handle: fig.savefig(handle, dpi=110, bbox_inches="tight", format=fmt))
     except OSError as err:
         raise from_os_error(err, path, "cannot write figure") from None
     except ValueError as err:  # matplotlib: "Format 'xyz' is not supported"
@@ -252,9 +253,9 @@ def traversal_gif(sweeps: np.ndarray, values: Sequence[float], labels: Sequence[
     path = Path(path)
     if path.is_dir():
         raise NarError("is a folder; give a file name for the animation", path)
-    make_folder(path.parent)
     try:
-        frames[0].save(path, format="GIF", save_all=True, append_images=frames[1:], duration=frame_ms, loop=0)
+        atomic_write_with(path, lambda handle: frames[0].save(handle, format="GIF", save_all=True,
+                                                              append_images=frames[1:], duration=frame_ms, loop=0))
     except OSError as err:
         raise from_os_error(err, path, "cannot write animation") from None
     return path

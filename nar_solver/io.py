@@ -1,11 +1,19 @@
-"""Atomic file writes: a crash mid-write never leaves a half-written checkpoint or log behind."""
+"""Atomic file writes: a crash, a full disk or Ctrl-C mid-write never leaves a half-written file.
+
+Every file a command writes (JSON reports, PNG figures, GIF animations, safetensors weights, training
+state, rewritten logs, generated puzzles) goes through :func:`atomic_write_bytes`: the new content is
+written to a temporary file beside the target, synced, then renamed over it, so the target is either
+the old file or the whole new one, never a truncated mix. Appended logs (``losses.jsonl``, an
+evaluation's ``.partial.jsonl``) are the one exception: their readers skip a row torn mid-append.
+"""
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Callable
 
 from nar_solver.errors import NarError, from_os_error
 
@@ -45,6 +53,23 @@ def check_writable(path: str | Path) -> Path:
     return path
 
 
+def check_folder_writable(folder: str | Path) -> Path:
+    """Fail now, not after a long run, if files could not be written into ``folder`` later: it is
+    a file, a file stands where one of its parents must be, or the nearest existing one (itself or
+    a parent) is not writable."""
+    folder = Path(folder)
+    for existing in (folder, *folder.parents):
+        if existing.exists():
+            if not existing.is_dir():
+                tail = "" if existing == folder else f", so {folder} cannot be created"
+                raise NarError(f"is a file, not a folder{tail}", existing)
+            if not os.access(existing, os.W_OK | os.X_OK):
+                tail = "" if existing == folder else f", so {folder} cannot be created"
+                raise NarError(f"cannot write here (permission denied){tail}", existing)
+            break
+    return folder
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write to a temporary file beside ``path``, fsync, then rename over it.
 
@@ -70,6 +95,14 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         if isinstance(err, OSError):
             raise from_os_error(err, path, "cannot write") from None
         raise
+
+
+def atomic_write_with(path: str | Path, write: Callable[[BinaryIO], None]) -> None:
+    """Atomically write what ``write`` puts into a binary buffer (a figure's ``savefig``, a GIF
+    encoder): the whole file is made in memory first, so a failing encoder leaves the old file."""
+    buffer = io.BytesIO()
+    write(buffer)
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:

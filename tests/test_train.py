@@ -234,9 +234,11 @@ def test_cli_train_resume_plot_traverse(tmp_path, monkeypatch):
     for name in ("losses.png", "reconstructions.png", "traversal.png"):  # default: runs/plot-<run name>/
         assert (tmp_path / "runs" / f"plot-{out.name}" / name).stat().st_size > 1000
         assert not (out / "figures" / name).exists()
-    assert runner.invoke(cli, ["plot", str(out), "--out", str(out / "figures")]).exit_code == 0
+    refused = runner.invoke(cli, ["plot", str(out), "--out", str(out / "figures")])  # inside its input (issue 21)
+    assert refused.exit_code == 2 and "lies inside the input folder" in refused.output
+    assert runner.invoke(cli, ["plot", str(out), "--out", str(tmp_path / "figs")]).exit_code == 0
     for name in ("losses.png", "reconstructions.png", "traversal.png"):
-        assert (out / "figures" / name).stat().st_size > 1000
+        assert (tmp_path / "figs" / name).stat().st_size > 1000
     image = tmp_path / "board.png"
     save_grey_png(np.full((64, 64), 255, dtype=np.uint8), image)
     result = runner.invoke(cli, ["traverse", str(out), str(image), "--from", "-0.5", "--to", "0.5", "--steps", "11",

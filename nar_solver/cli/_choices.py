@@ -55,3 +55,13 @@ GENERATE_MAX_LENGTH = 20
 GA_MAX_POPULATION = 4096
 GA_MAX_GENERATIONS = 10_000
 TUNE_MAX_REPEATS = 100
+
+
+def finite(ctx, param, value):
+    """A click callback refusing NaN, which click's FloatRange lets through (NaN compares false)."""
+    import click
+    import math
+
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a number in the range", ctx=ctx, param=param)
+    return value

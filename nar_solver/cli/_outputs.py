@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Iterable
+
+from nar_solver.errors import NarError
+from nar_solver.io import check_folder_writable, check_writable
 
 #: The folder that collects every command's default outputs.
 RUNS = Path("runs")
@@ -23,3 +27,55 @@ def output_name(source: str | Path) -> str:
 def default_folder(command: str, source: str | Path) -> Path:
     """``runs/<command>-<name of source>``."""
     return RUNS / f"{command}-{output_name(source)}"
+
+
+def _resolved(path: str | Path) -> Path:
+    """``path`` with every link followed (it need not exist); a name no file system accepts (a NUL
+    byte) or a link loop is a one-line error naming it."""
+    try:
+        return Path(path).expanduser().resolve()
+    except (OSError, RuntimeError, ValueError) as err:
+        reason = "a link loop" if isinstance(err, RuntimeError) or getattr(err, "errno", None) == 40 else \
+            " ".join(str(err).split())
+        raise NarError(f"cannot use this path ({reason})", str(path).replace("\x00", "\\0")) from None
+
+
+def protected_folders() -> list[Path]:
+    """Folders no command writes into: the shipped models, the installed package, and the source
+    checkout's shipped puzzle sets (the README's examples read them)."""
+    from nar_solver.run.shipped import shipped_models
+
+    package = Path(__file__).resolve().parents[1]
+    folders = [shipped_models(), package]
+    if (package.parent / "setup.py").is_file():  # a source checkout: its puzzles/ ship with it
+        folders.append(package.parent / "puzzles")
+    return [folder.resolve() for folder in folders]
+
+
+def check_outputs(outputs: Iterable[str | Path | None], inputs: Iterable[str | Path | None] = (),
+                  folders: Iterable[str | Path | None] = ()) -> None:
+    """The one rule of every command's outputs, checked before any work starts (issue 21).
+
+    An output (a file in ``outputs``, a folder in ``folders``) may never be one of the command's
+    ``inputs``, nor lie inside an input folder, nor inside a shipped folder
+    (:func:`protected_folders`); links are followed first, so a link cannot smuggle one in. Then
+    each output must be writable where it stands (:func:`nar_solver.io.check_writable`,
+    :func:`nar_solver.io.check_folder_writable`), so a long run never ends on an unwritable path."""
+    sources = [(Path(i), _resolved(i)) for i in inputs if i is not None]
+    protected = protected_folders()
+    checks = [(Path(o), False) for o in outputs if o is not None] + [(Path(f), True) for f in folders if f is not None]
+    for given, is_folder in checks:
+        target = _resolved(given)
+        for name, source in sources:
+            if target == source:
+                raise NarError(f"is also an input of this command (it would be overwritten); write elsewhere", given)
+            if target.is_relative_to(source) and source.is_dir():
+                raise NarError(f"lies inside the input folder {name}; write outside it", given)
+        for folder in protected:
+            if target == folder or target.is_relative_to(folder):
+                raise NarError(f"lies inside the shipped folder {folder}, which is never written; write elsewhere",
+                               given)
+        if is_folder:
+            check_folder_writable(given)
+        else:
+            check_writable(given)

@@ -1,6 +1,7 @@
 """`nar-solver evaluate`: accuracy of a solver over a puzzle set, with a 95% interval and breakdowns."""
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import click
@@ -8,7 +9,8 @@ import click
 from nar_solver.cli._choices import SOLVER_NAMES
 from nar_solver.cli._solver_options import checked_manifold, ga_options, model_options, puzzle_set_options, settings_from
 from nar_solver.errors import NarError
-from nar_solver.io import atomic_write_json, check_writable
+from nar_solver.cli._outputs import check_outputs
+from nar_solver.run.lock import output_lock
 
 
 def load_set(path: Path | None, problems: Path | None, images: Path | None, limit: int | None):
@@ -98,9 +100,15 @@ def command(path, problems, images, solver_name, checkpoint, manifold, device, s
     and by family, program length, copies and object count. Unreadable puzzles are skipped with a
     warning (--strict: an error); finished results stream to JSON_OUT.partial.jsonl, and Ctrl-C or
     SIGTERM writes the report of what is done (exit 130 / 143; continue with --resume)."""
-    for out in (json_out, figure):
-        if out is not None:
-            check_writable(out)  # before the run, not after it
+    check_outputs([json_out, figure], inputs=[path, problems, images, checkpoint])  # before the run, not after it
+    with output_lock(json_out) if json_out is not None else contextlib.nullcontext():
+        _evaluate(path, problems, images, solver_name, checkpoint, manifold, device, seed, distance, strict,
+                  population, generations, limit, json_out, figure, resume)
+
+
+def _evaluate(path, problems, images, solver_name, checkpoint, manifold, device, seed, distance, strict, population,
+              generations, limit, json_out, figure, resume) -> None:
+    """:func:`command` once its outputs are checked and --json-out is this process's."""
     log = partial_log(json_out, resume)
     puzzle_set = load_set(path, problems, images, limit)
     if not puzzle_set.entries and not puzzle_set.incomplete:

@@ -59,16 +59,34 @@ def _tracked(puzzles: Iterable, count: int, label: str) -> Iterator:
 def command(out: Path, count: int, seed: int, family: str, objects: tuple[int, int], length: int | None,
             n_examples: int, layout: str) -> None:
     """Generate COUNT puzzles of one program family into OUT (which must be empty or new)."""
-    from nar_solver.seeding import seed_everything
-    from nar_solver.world.formats import write_fewshot, write_puzzle_folders
+    from nar_solver.cli._outputs import check_outputs
+    from nar_solver.run.lock import lock_path, output_lock
     from nar_solver.world.program import DEFAULT_LENGTHS
-    from nar_solver.world.puzzle import generate_puzzles
 
     low, high = DEFAULT_LENGTHS[family]
     if family == "shift1" and length not in (None, 1):
         raise click.BadParameter("shift1 programs have exactly one primitive", param_hint="'--length'")
-    if out.exists() and any(out.iterdir()):
+    _check_empty(out, lock_path(out, folder=True))
+    check_outputs([], folders=[out])
+    with output_lock(out, folder=True) as lock:  # a second generate into this folder is refused
+        _check_empty(out, lock)  # again under the lock: another generate may have written here meanwhile
+        written = _generate(out, count, seed, family, objects, length, n_examples, layout)
+    click.echo(f"wrote {written} {family} puzzles ({layout}, seed {seed}, objects {objects[0]}-{objects[1]}, "
+               f"length {length if length is not None else f'{low}-{high}'}) to {out}")
+
+
+def _check_empty(out: Path, lock: Path) -> None:
+    """Refuse an output folder that holds anything but our own lock file."""
+    if out.is_dir() and any(child != lock for child in out.iterdir()):
         raise NarError("output folder is not empty; choose a new or empty folder", out)
+
+
+def _generate(out: Path, count: int, seed: int, family: str, objects: tuple[int, int], length: int | None,
+              n_examples: int, layout: str) -> int:
+    from nar_solver.seeding import seed_everything
+    from nar_solver.world.formats import write_fewshot, write_puzzle_folders
+    from nar_solver.world.puzzle import generate_puzzles
+
     seed_everything(seed)
     puzzles = _tracked(
         generate_puzzles(seed, count, family, n_examples=n_examples, objects=objects, length=length),
@@ -78,5 +96,4 @@ def command(out: Path, count: int, seed: int, family: str, objects: tuple[int, i
             written = write_puzzle_folders(puzzles, out)
         else:
             written = write_fewshot(puzzles, out / FEWSHOT_JSON, out / FEWSHOT_IMAGES)
-    click.echo(f"wrote {written} {family} puzzles ({layout}, seed {seed}, objects {objects[0]}-{objects[1]}, "
-               f"length {length if length is not None else f'{low}-{high}'}) to {out}")
+    return written

@@ -6,8 +6,8 @@ from pathlib import Path
 import click
 
 from nar_solver.cli._choices import DEVICE_CHOICES, MAX_SEED, WORLD_NAMES
-from nar_solver.cli._outputs import default_folder
-from nar_solver.io import atomic_write_json, check_writable
+from nar_solver.cli._outputs import check_outputs, default_folder
+from nar_solver.io import atomic_write_json
 
 
 def _summary_table(report):
@@ -74,7 +74,7 @@ def _factor_table(report):
                    "these, else objects).")
 @click.option("--preset", type=click.Choice(("full", "standard", "fast")), default=None,
               help="Sample sizes: full (the reference protocol, ~3x10^6 images), standard (a tenth of "
-                   "the votes), fast (seconds: smoke tests only). Default: full. Printed in the table "
+                   "the votes), fast (seconds: smoke tests only). Default: standard. Printed in the table "
                    "title and written to the report.")
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True,
               help="Seeds python, numpy and torch; the same seed gives the same numbers.")
@@ -89,9 +89,9 @@ def command(run: Path, data: str | None, preset: str | None, seed: int, device: 
     dSprites or of single NAR objects: FactorVAE and beta-VAE scores, MIG, SAP, DCI, Modularity,
     Explicitness and the Sobol intervention score (SIS), each in [0, 1], plus the unsupervised
     Gaussian total correlation and mutual information score (nats, lower is better)."""
-    name = preset or "full"
-    if json_out is not None:
-        check_writable(json_out)  # before the measurement, not after it
+    name = preset or "standard"
+    folder = None if json_out is not None else default_folder("metrics", run)
+    check_outputs([json_out], inputs=[run], folders=[folder])  # before the measurement, not after it
     from rich.console import Console
 
     from nar_solver.evaluate.disentanglement import DisentanglementSettings, evaluate_checkpoint  # torch
@@ -101,7 +101,7 @@ def command(run: Path, data: str | None, preset: str | None, seed: int, device: 
         report = evaluate_checkpoint(run, data=data, seed=seed, settings=DisentanglementSettings.preset(name),
                                      device=device, progress=lambda message: status.update(message))
     report.run["preset"] = name
-    out = json_out or default_folder("metrics", run) / f"metrics-{report.world}{'' if name == 'full' else '-' + name}.json"
+    out = json_out or folder / f"metrics-{report.world}{'' if name == 'full' else '-' + name}.json"
     atomic_write_json(out, report.to_json())
     stdout = Console()
     stdout.print(_summary_table(report))

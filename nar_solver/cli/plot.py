@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from nar_solver.cli._outputs import default_folder
+from nar_solver.cli._outputs import check_outputs, default_folder
 
 
 @click.command("plot")
@@ -22,5 +22,6 @@ def command(run: Path, out: Path | None, device: str) -> None:
     from nar_solver.train.report import plot_run
 
     out = out or default_folder("plot", run)
+    check_outputs([], inputs=[run], folders=[out])
     for path in plot_run(run, resolve_device(device), out):
         click.echo(f"wrote {path}")

@@ -92,12 +92,11 @@ def command(run, out, samples, sweep, sweep_shape, normalisation, seed, threads,
     from nar_solver.device import resolve_device
     from nar_solver.evaluate.probe_run import (ProbeSettings, default_out, output_paths, probe_checkpoint,
                                                save_probe)
-    from nar_solver.io import check_writable
+    from nar_solver.cli._outputs import check_outputs
 
     torch.set_num_threads(threads)
     out = Path(out) if out is not None else default_out(run)
-    for path in output_paths(out).values():
-        check_writable(path)  # fail before measuring, not after
+    check_outputs(output_paths(out).values(), inputs=[run], folders=[out])  # fail before measuring, not after
     settings = ProbeSettings(samples=samples, sweep=sweep, sweep_shape=sweep_shape, seed=seed,
                              normalisation=normalisation)
     status_console = Console(stderr=True)

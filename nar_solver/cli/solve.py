@@ -9,7 +9,7 @@ import click
 from nar_solver.cli._choices import SOLVER_NAMES
 from nar_solver.cli._solver_options import checked_manifold, ga_options, model_options, settings_from
 from nar_solver.errors import PuzzleError
-from nar_solver.io import check_writable
+from nar_solver.cli._outputs import check_outputs
 
 
 @click.command(name="solve")
@@ -31,19 +31,19 @@ def command(puzzle: Path, solver_name: str, checkpoint, manifold, device, seed, 
             generations, index, as_json: bool, figure: Path | None) -> None:
     """Solve the puzzle in PUZZLE (a puzzle folder, or one of a set with --index) and show why:
     the option scores, the rule in words, how well it reproduces the examples."""
-    if figure is not None:
-        check_writable(figure)
-    from nar_solver.world.formats import load_puzzles
+    check_outputs([figure], inputs=[puzzle, checkpoint])
+    from nar_solver.world.puzzle_set import puzzle_set
 
-    puzzles = load_puzzles(puzzle, None if index is None else index + 1)
+    # only the chosen puzzle is read: another puzzle's bad image is not this one's problem
+    entries = puzzle_set(puzzle).entries
     if index is not None:
-        if index >= len(puzzles):
-            raise PuzzleError(f"--index {index} is past the last puzzle ({len(puzzles)} found)", puzzle)
-        chosen = puzzles[index]
-    elif len(puzzles) == 1:
-        chosen = puzzles[0]
+        if index >= len(entries):
+            raise PuzzleError(f"--index {index} is past the last puzzle ({len(entries)} found)", puzzle)
+        chosen = entries[index].read()
+    elif len(entries) == 1:
+        chosen = entries[0].read()
     else:
-        raise PuzzleError(f"holds {len(puzzles)} puzzles; pick one with --index, or use nar-solver evaluate",
+        raise PuzzleError(f"holds {len(entries)} puzzles; pick one with --index, or use nar-solver evaluate",
                           puzzle)
     from nar_solver.solve.registry import make_solver  # torch: only now that there is a puzzle to solve
     from nar_solver.solve.report import solve_report

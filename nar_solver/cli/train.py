@@ -99,7 +99,12 @@ def config_options(func):
                    "Options override it.")
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None, help="New run folder.")
 @click.option("--resume", "resume", type=click.Path(path_type=Path), default=None,
-              help="Continue the run in this folder exactly (--steps may raise the total).")
+              help="Continue the run in this folder exactly (it needs its train_state.pt; --steps may raise "
+                   "the total, never lower it below the steps done).")
+@click.option("--init-from", "init_from", type=click.Path(path_type=Path), default=None,
+              help="Fine-tune: start a new run (--out) from the VAE weights of this run folder (a shipped "
+                   "model, or any run without train_state.pt), with its settings unless options change them "
+                   "(not its architecture or z_dim); optimisers and steps start afresh.")
 @config_options
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show the progress bar.")
 @click.option("--figures/--no-figures", default=True, show_default=True, help="Draw the figures when training ends.")
@@ -107,23 +112,56 @@ def config_options(func):
               help="Also write TensorBoard events to RUN/tensorboard/: losses at every --log-every, "
                    "reconstructions and traversals at every checkpoint (needs the optional extra: "
                    "pip install 'nar-solver[tensorboard]').")
-def command(preset, out, resume, progress, figures, tensorboard, **options):
+def command(preset, out, resume, init_from, progress, figures, tensorboard, **options):
     """Train a Factor-VAE on NAR images; write checkpoints, losses and figures into the run folder
-    (layout, presets, resume and the mean-image plateau: docs/training.md)."""
+    (layout, presets, resume, fine-tuning and the mean-image plateau: docs/training.md). Ctrl-C or
+    SIGTERM saves the step reached and exits 130 / 143 (continue with --resume)."""
+    from nar_solver.cli._outputs import check_outputs
     from nar_solver.distributed import DistContext
-    from nar_solver.train import TrainConfig, train
+    from nar_solver.train import TrainConfig
+    from nar_solver.train.loop import train_run
 
     if (out is None) == (resume is None):
         raise NarError("give exactly one of --out DIR (new run) or --resume DIR")
     if resume is not None:
         if preset is not None:
             raise NarError("--preset cannot be combined with --resume (the run keeps its settings)")
-        run = train(options, resume, resume=True, progress=progress, figures=figures, tensorboard=tensorboard)
+        if init_from is not None:
+            raise NarError("--init-from starts a new run: give it with --out, not --resume")
+        check_outputs([], folders=[resume])  # never a shipped folder; the run is its own input
+        result = train_run(options, resume, resume=True, progress=progress, figures=figures, tensorboard=tensorboard)
     else:
-        config = TrainConfig.from_preset(preset, **options)
-        run = train(config, out, resume=False, progress=progress, figures=figures, tensorboard=tensorboard)
+        config = init_config(init_from, preset, options) if init_from is not None else \
+            TrainConfig.from_preset(preset, **options)
+        data = None if config.is_builtin_data else config.data
+        check_outputs([], inputs=[data, init_from], folders=[out])
+        result = train_run(config, out, resume=False, progress=progress, figures=figures, tensorboard=tensorboard)
     if DistContext.from_env().is_main:
-        print_summary(run)
+        print_summary(result.path)
+    if result.signal is not None:
+        click.get_current_context().exit(result.exit_code)
+
+
+def init_config(init_from: Path, preset: str | None, options: dict):
+    """The config of a run fine-tuned from ``init_from``: a preset's settings when given, else the
+    source run's (its step count included), with ``options`` on top; it records where it started."""
+    from nar_solver.errors import CheckpointError
+    from nar_solver.run.config import TrainConfig
+    from nar_solver.run.folder import RunFolder, check_config_file
+
+    source = RunFolder(init_from)
+    if not source.path.is_dir():
+        raise CheckpointError("--init-from: no such run folder", source.path)
+    check_config_file(source.config)
+    if not source.weights.is_file():
+        raise CheckpointError("--init-from: no model.safetensors in this run folder", source.path)
+    if preset is not None:
+        base = TrainConfig.from_preset(preset, **options)
+    else:
+        stored = TrainConfig.load(source.config).to_json()
+        stored.pop("init_from", None)
+        base = TrainConfig.from_json({**stored, **{k: v for k, v in options.items() if v is not None}}, "options")
+    return base.replace(init_from=str(source.path.resolve())).resolve()
 
 
 def print_summary(run: Path) -> None:

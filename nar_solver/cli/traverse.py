@@ -23,6 +23,8 @@ def parse_dims(text: str | None) -> list[int] | None:
             part = part.strip()
             if "-" in part[1:]:
                 lo, hi = part.split("-", 1) if not part.startswith("-") else (part, "")
+                if int(hi) < int(lo):
+                    raise NarError(f"--dims {text[:40]!r}: the range {part} runs backwards; write {hi}-{lo}")
                 if int(hi) - int(lo) + 1 + len(dims) > TRAVERSE_MAX_DIMS:
                     raise too_many
                 dims.extend(range(int(lo), int(hi) + 1))
@@ -61,10 +63,9 @@ def command(run, image, start, stop, steps, dims, mode, out, gif, device):
 
     A fine sweep: --from -0.5 --to 0.5 --steps 11 (offsets of 0.1); docs/training.md.
     """
-    from nar_solver.cli._outputs import default_folder
+    from nar_solver.cli._outputs import check_outputs, default_folder
     from nar_solver.device import resolve_device
     from nar_solver.figures import row_label, row_order, traversal_gif, traversal_grid
-    from nar_solver.io import check_writable
     from nar_solver.run.checkpoint import load_model
     from nar_solver.model.dimension_names import dimension_factors
     from nar_solver.model.traversal import sweep_values, traverse
@@ -73,8 +74,9 @@ def command(run, image, start, stop, steps, dims, mode, out, gif, device):
 
     values = sweep_values(start, stop, steps)
     dim_list = parse_dims(dims)
-    out = check_writable(out or default_folder("traverse", run) / f"traverse_{Path(image).stem}.png")
-    gif_path = check_writable(out.with_suffix(".gif")) if gif else None
+    out = out or default_folder("traverse", run) / f"traverse_{Path(image).stem}.png"
+    gif_path = out.with_suffix(".gif") if gif else None
+    check_outputs([out, gif_path], inputs=[run, image])
     resolved = resolve_device(device)
     model = load_model(run, resolved)
     picture = load_grey_png(image)

@@ -5,12 +5,13 @@ from pathlib import Path
 
 import click
 
-from nar_solver.cli._choices import GA_MAX_GENERATIONS, GA_MAX_POPULATION, TUNE_MAX_REPEATS
-from nar_solver.cli._outputs import default_folder
+from nar_solver.cli._choices import GA_MAX_GENERATIONS, GA_MAX_POPULATION, TUNE_MAX_REPEATS, finite
+from nar_solver.cli._outputs import check_outputs, default_folder
 from nar_solver.cli._solver_options import MIN_POPULATION, checked_manifold, model_options, puzzle_set_options, settings_from
 from nar_solver.cli.evaluate import load_set, partial_log, run_header, warn_skip
 from nar_solver.errors import NarError
-from nar_solver.io import atomic_write_json, check_writable
+from nar_solver.io import atomic_write_json
+from nar_solver.run.lock import output_lock
 
 
 @click.command(name="tune")
@@ -21,7 +22,7 @@ from nar_solver.io import atomic_write_json, check_writable
               help="Comma-separated generation counts.")
 @model_options
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N puzzles  [default: all]")
-@click.option("--tolerance", type=click.FloatRange(0, 1), default=0.01, show_default=True,
+@click.option("--tolerance", type=click.FloatRange(0, 1), default=0.01, show_default=True, callback=finite,
               help="Recommend the fastest Pareto pair within this accuracy of the best.")
 @click.option("--repeats", type=click.IntRange(1, TUNE_MAX_REPEATS), default=3, show_default=True,
               help="Time every setting this many times; the recommendation uses the median time.")
@@ -43,8 +44,15 @@ def command(path, problems, images, populations, generation_list, checkpoint, ma
     folder = default_folder("tune", path or problems or "puzzles")
     plot = plot or folder / "tune.png"
     json_out = json_out or folder / "tune.json"
-    for out in (plot, json_out):
-        check_writable(out)  # before the sweep, not after it
+    check_outputs([plot, json_out], inputs=[path, problems, images, checkpoint])  # before the sweep, not after it
+    with output_lock(json_out):
+        _tune(path, problems, images, populations, generation_list, checkpoint, manifold, device, seed, distance,
+              strict, limit, tolerance, repeats, plot, json_out, resume)
+
+
+def _tune(path, problems, images, populations, generation_list, checkpoint, manifold, device, seed, distance,
+          strict, limit, tolerance, repeats, plot, json_out, resume) -> None:
+    """:func:`command` once its outputs are checked and --json-out is this process's."""
     log = partial_log(json_out, resume)
     from rich.console import Console
 

@@ -17,6 +17,8 @@ TRAVERSAL_MODES = ("offset", "absolute")
 #: 16 GB); a fine sweep of 0.01 over [-0.5, 0.5] is 101 values.
 MAX_STEPS = 101
 MAX_DIMS = 256
+#: The largest swept value (--from, --to) in absolute terms.
+MAX_VALUE = 1000.0
 #: Codes decoded per decoder call: memory stays bounded however many rows and columns are swept.
 DECODE_CHUNK = 256
 
@@ -66,6 +68,9 @@ def sweep_values(start: float, stop: float, steps: int) -> list[float]:
         raise NarError(f"--steps must be from 1 to {MAX_STEPS}, got {steps}")
     if not (np.isfinite(start) and np.isfinite(stop)):
         raise NarError(f"--from and --to must be finite numbers, got {start} and {stop}")
+    if max(abs(start), abs(stop)) > MAX_VALUE:  # beyond it the decoder draws nothing, and +-1e308 overflows
+        raise NarError(f"--from and --to must lie within -{MAX_VALUE:g}..{MAX_VALUE:g} (a trained model's codes "
+                       f"lie within a few units of 0), got {start:g} and {stop:g}")
     if steps == 1:
         return [float(start)]
     return [round(float(v), 10) for v in np.linspace(start, stop, steps)]

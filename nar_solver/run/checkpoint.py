@@ -23,14 +23,18 @@ from safetensors.torch import save as save_safetensors
 from nar_solver.errors import CheckpointError, NarError
 from nar_solver.io import atomic_write_bytes
 from nar_solver.model.vae import ARCHITECTURE, FactorVAE
-from nar_solver.run.config import TrainConfig
-from nar_solver.run.folder import RunFolder
+from nar_solver.run.config import RESUMABLE_FIELDS, TrainConfig
+from nar_solver.run.folder import CONFIG_FILE, RunFolder, check_config_file
 
 LATENT_QUANTILES = (0.005, 0.995)
+#: The layout of train_state.pt this version writes and reads.
+STATE_FORMAT = 1
+#: No run trains this many steps; a state claiming more is corrupt, not a very long run.
+MAX_STATE_STEP = 10**9
 _RANGE_KEYS = ("latent_low", "latent_high")
 
-__all__ = ["CheckpointError", "LoadedModel", "latent_range", "load_model", "load_train_state",
-           "save_model", "save_train_state"]
+__all__ = ["STATE_FORMAT", "CheckpointError", "LoadedModel", "check_state_matches", "latent_range", "load_model",
+           "load_train_state", "save_model", "save_train_state"]
 
 
 @dataclass
@@ -72,8 +76,12 @@ def load_model(run_dir: str | Path, device: str | torch.device = "cpu") -> Loade
     if not run_dir.is_dir():
         raise CheckpointError("checkpoint folder does not exist", run_dir)
     config_path, weights_path = RunFolder(run_dir).config, RunFolder(run_dir).weights
-    if not config_path.is_file():
+    if not config_path.exists() and not config_path.is_symlink():
         raise CheckpointError("no config.json in this checkpoint folder", run_dir)
+    try:
+        check_config_file(config_path)  # a FIFO or a link to a device is named, not "missing"
+    except NarError as err:
+        raise CheckpointError(str(err).removeprefix(f"{config_path}: "), config_path) from None
     try:
         config = TrainConfig.load(config_path)
     except CheckpointError:
@@ -95,6 +103,7 @@ def load_model(run_dir: str | Path, device: str | torch.device = "cpu") -> Loade
     if missing:
         raise CheckpointError(f"weights lack {', '.join(missing)}", weights_path)
     step = _metadata_step(metadata, weights_path)
+    _check_dtypes(tensors, weights_path)
     low, high = tensors.pop("latent_low"), tensors.pop("latent_high")
     _check_finite(tensors, weights_path)
     vae = FactorVAE(config.z_dim, architecture=config.architecture)
@@ -114,6 +123,15 @@ def load_model(run_dir: str | Path, device: str | torch.device = "cpu") -> Loade
     vae.to(device).eval()
     return LoadedModel(vae=vae, config=config, latent_low=low.to(device), latent_high=high.to(device),
                        step=step, run_dir=run_dir)
+
+
+def _check_dtypes(tensors: dict[str, torch.Tensor], path: Path) -> None:
+    """Every tensor of a VAE's weights is floating point; integer tensors (int64 weights) would be
+    truncated to whole numbers when loaded into the float model, a silently different network."""
+    for name, tensor in tensors.items():
+        if not tensor.is_floating_point():
+            raise CheckpointError(f"weights hold {str(tensor.dtype).removeprefix('torch.')} values in {name}; "
+                                  "expected floating point", path)
 
 
 def _check_finite(tensors: dict[str, torch.Tensor], path: Path) -> None:
@@ -167,8 +185,33 @@ def load_train_state(run_dir: str | Path) -> dict[str, Any]:
         raise CheckpointError(f"train state {reason}", path) from None
     if not isinstance(state, dict) or "step" not in state or "trainer" not in state:
         raise CheckpointError("train state is not a nar-solver training state", path)
+    fmt = state.get("format", STATE_FORMAT)
+    if fmt != STATE_FORMAT:
+        raise CheckpointError(f"train state of format {str(fmt)[:20]!r}; this version reads format {STATE_FORMAT}",
+                              path)
     step = state["step"]
     if isinstance(step, bool) or not isinstance(step, int) or step < 0:
         shown = step.item() if isinstance(step, torch.Tensor) and step.numel() == 1 else step
         raise CheckpointError(f"train state step must be a whole number >= 0, got {str(shown)[:40]!r}", path)
+    planned = state.get("config", {}).get("steps") if isinstance(state.get("config"), dict) else None
+    limit = planned if isinstance(planned, int) and not isinstance(planned, bool) else MAX_STATE_STEP
+    if step > min(limit, MAX_STATE_STEP):
+        raise CheckpointError(f"train state step {step} is past the run's {min(limit, MAX_STATE_STEP)} planned steps "
+                              "(corrupt or edited)", path)
     return state
+
+
+def check_state_matches(state: dict[str, Any], config: TrainConfig, path: Path) -> None:
+    """Refuse a config.json changed since ``state`` (train_state.pt at ``path``) was saved in a
+    setting that changes the model or its data (anything outside RESUMABLE_FIELDS): resuming would
+    silently train another model than the one saved (issue 21: an edited gamma)."""
+    saved = state.get("config")
+    if not isinstance(saved, dict):
+        return  # a state without its config (older runs): nothing to compare
+    current = config.to_json()
+    changed = sorted(k for k in current if k not in RESUMABLE_FIELDS and k in saved and saved[k] != current[k])
+    if changed:
+        shown = ", ".join(f"{k} {str(saved[k])[:30]} -> {str(current[k])[:30]}" for k in changed[:4])
+        raise CheckpointError(f"config.json differs from the saved training state in {shown}; these cannot change "
+                              "on resume (put config.json back, or start a new run with --init-from)",
+                              path.parent / CONFIG_FILE)

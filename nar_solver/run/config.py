@@ -21,6 +21,8 @@ from nar_solver.world.glyphs import SHAPES
 BUILTIN_DATA = ("boards", "objects", "dsprites")
 TC_CHOICES = ("discriminator", "gaussian", "gaussian-prior", "none")
 PRECISIONS = ("auto", "fp32", "bf16")
+#: The keys every config.json written by train holds that say what its model is.
+REQUIRED_KEYS = ("data", "z_dim", "tc", "steps")
 
 #: The documented settings of the shipped models (see docs/training.md).
 PRESETS: dict[str, dict[str, Any]] = {
@@ -87,6 +89,7 @@ class TrainConfig:
     max_objects: int = 3
     latent_sample: int = 2048       # images encoded at save time for the latent range (latent_low/high)
     architecture: str = ARCHITECTURE
+    init_from: str = ""             # fine-tuning: the run folder whose VAE weights this run started from
 
     # -- construction -------------------------------------------------------------------------
 
@@ -117,6 +120,9 @@ class TrainConfig:
 
     @classmethod
     def load(cls, path: str | Path) -> "TrainConfig":
+        """A run folder's config.json. It must name what the model is (:data:`REQUIRED_KEYS`; a ``{}``
+        would otherwise read as the defaults, a board model) and data that exists (a built-in world or
+        an absolute folder path, as :meth:`resolve` records it)."""
         path = Path(path)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -124,7 +130,15 @@ class TrainConfig:
             raise NarError("config.json is missing", path) from None
         except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:  # ValueError: JSON, huge ints
             raise NarError(f"config.json is not valid JSON ({err.__class__.__name__})", path) from None
-        return cls.from_json(data, path)
+        if isinstance(data, dict):
+            missing = [key for key in REQUIRED_KEYS if key not in data]
+            if missing:
+                raise NarError(f"config.json lacks {', '.join(missing)}: not the config of a training run", path)
+        config = cls.from_json(data, path)
+        if not config.is_builtin_data and not Path(config.data).is_absolute():
+            raise NarError(f"data must be one of {', '.join(BUILTIN_DATA)} or the absolute path of a puzzle folder, "
+                           f"got {config.data[:60]!r}", path)
+        return config
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)

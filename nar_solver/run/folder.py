@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,21 @@ STATE_FILE = "train_state.pt"
 LOSSES_FILE = "losses.jsonl"
 DDP_FILE = "ddp.json"
 FIGURES_DIR = "figures"
+
+
+def check_config_file(path: Path) -> None:
+    """A run folder's config.json must be a regular file: a FIFO would block the reader forever and
+    a link to a device reads without end, so each is named, not reported as missing."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise NarError("no config.json: not a training run folder", path.parent) from None
+    except OSError as err:
+        raise from_os_error(err, path, "cannot read") from None
+    if not stat.S_ISREG(mode):
+        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or \
+            stat.S_ISBLK(mode) else "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+        raise NarError(f"is {kind}, not a regular file", path)
 
 
 class RunFolder:
@@ -55,10 +71,13 @@ class RunFolder:
         check_writable(self.config)  # a file in the way or a read-only folder fails before any training
 
     def check_resumable(self) -> None:
+        """A resume continues a run exactly, so it needs the saved training state, not only weights."""
         if not self.path.is_dir():
             raise NarError("run folder to resume does not exist", self.path)
-        if not self.config.is_file():
-            raise NarError("no config.json: not a training run folder", self.path)
+        check_config_file(self.config)
+        if not self.state.is_file():
+            raise NarError(f"no {STATE_FILE}: this folder holds weights only, so it cannot be resumed exactly; "
+                           f"fine-tune from them as a new run with --init-from {self.path} --out NEW_RUN", self.path)
 
     def write_config(self, config) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
@@ -76,7 +95,12 @@ class RunFolder:
         A step logged twice keeps its last row: a resume then rewrites the log without duplicates."""
         if not self.losses.is_file():
             return []
-        text = self.losses.read_text(encoding="utf-8")
+        try:
+            text = self.losses.read_text(encoding="utf-8")
+        except UnicodeDecodeError as err:
+            raise NarError(f"not a text loss log (byte {err.start} is not UTF-8)", self.losses) from None
+        except OSError as err:
+            raise from_os_error(err, self.losses, "cannot read the loss log") from None
         lines = text.split("\n")
         rows: dict[int, dict[str, Any]] = {}
         for number, line in enumerate(lines, 1):

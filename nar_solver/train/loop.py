@@ -5,6 +5,7 @@ import contextlib
 import signal
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -17,7 +18,8 @@ from nar_solver.distributed import DistContext, fingerprint, fingerprint_tensor
 from nar_solver.errors import NarError, RunFailure
 from nar_solver.io import atomic_write_json
 from nar_solver.model.images import to_ink
-from nar_solver.run.checkpoint import latent_range, load_train_state, save_model, save_train_state
+from nar_solver.run.checkpoint import (STATE_FORMAT, check_state_matches, latent_range, load_model, load_train_state,
+                                       save_model, save_train_state)
 from nar_solver.run.config import TrainConfig
 from nar_solver.run.folder import RunFolder
 from nar_solver.run.lock import run_lock
@@ -26,12 +28,28 @@ from nar_solver.train.report import write_figures
 from nar_solver.train.runlog import LossLog
 from nar_solver.train.step import STAT_NAMES, FactorVAETrainer, derived_seed
 
-STATE_FORMAT = 1
+@dataclass
+class TrainResult:
+    """Where a training run went, and the signal that stopped it early (None: it ran to the end)."""
+
+    path: Path
+    signal: int | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """0, or 128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM), as evaluate and tune."""
+        return 0 if self.signal is None else 128 + self.signal
 
 
 def train(config: TrainConfig | Mapping[str, Any] | None, out_dir: str | Path, resume: bool = False,
           progress: bool = True, figures: bool = True, console=None, tensorboard: bool = False) -> Path:
-    """Train a Factor-VAE into the run folder ``out_dir``; return its path.
+    """Train a Factor-VAE into the run folder ``out_dir``; return its path (see :func:`train_run`)."""
+    return train_run(config, out_dir, resume, progress, figures, console, tensorboard).path
+
+
+def train_run(config: TrainConfig | Mapping[str, Any] | None, out_dir: str | Path, resume: bool = False,
+              progress: bool = True, figures: bool = True, console=None, tensorboard: bool = False) -> TrainResult:
+    """Train a Factor-VAE into the run folder ``out_dir``.
 
     ``resume=True`` continues the run saved in ``out_dir`` exactly (same batches, same random
     draws) up to ``config.steps``; ``config`` may then be None (use the stored one), or a config
@@ -39,6 +57,11 @@ def train(config: TrainConfig | Mapping[str, Any] | None, out_dir: str | Path, r
     :data:`nar_solver.run.config.RESUMABLE_FIELDS`. Ctrl-C (SIGINT) or SIGTERM saves and returns early.
     Under torchrun this process is one rank of a DistributedDataParallel job. ``tensorboard``
     also writes events to ``<run>/tensorboard/`` (:mod:`nar_solver.train.tensorboard`).
+
+    Resuming needs ``train_state.pt`` (a folder with weights only, like the shipped models, can be
+    fine-tuned instead: a new run whose config names it in ``init_from``). It refuses a config.json
+    edited since the state was saved in a setting that changes the model, and a ``steps`` below
+    the steps already trained.
     """
     if tensorboard:
         from nar_solver.train.tensorboard import require_tensorboard
@@ -59,14 +82,18 @@ def train(config: TrainConfig | Mapping[str, Any] | None, out_dir: str | Path, r
 
 
 def _train_locked(config, run: RunFolder, resume: bool, ctx: DistContext, progress: bool, figures: bool, console,
-                  tensorboard: bool) -> Path:
+                  tensorboard: bool) -> TrainResult:
     """:func:`train` once the run folder is this process's: read what a resume continues from
     (under the lock, so no other trainer changes it meanwhile), then train."""
     state = None
     if resume:
-        config = TrainConfig.load(run.config).resumed_with(config)
-        if run.state.is_file():
-            state = load_train_state(run.path)
+        state = load_train_state(run.path)
+        stored = TrainConfig.load(run.config)
+        check_state_matches(state, stored, run.state)
+        config = stored.resumed_with(config)
+        if config.steps < state["step"]:
+            raise NarError(f"--steps {config.steps} is below the {state['step']} steps this run has already "
+                           f"trained; give --steps {state['step']} or more", run.path)
     elif ctx.is_main:
         run.check_new()  # again under the lock: another trainer may have started here meanwhile
 
@@ -77,10 +104,12 @@ def _train_locked(config, run: RunFolder, resume: bool, ctx: DistContext, progre
 
 
 def _train(config: TrainConfig, run: RunFolder, state: dict[str, Any] | None, ctx: DistContext,
-           device: torch.device, progress: bool, figures: bool, console, tensorboard: bool = False) -> Path:
+           device: torch.device, progress: bool, figures: bool, console, tensorboard: bool = False) -> TrainResult:
     source = make_source(config)  # first: a bad --data fails before any model is built
     seed_everything(config.seed)
     trainer = FactorVAETrainer(config, device, ctx.rank, ctx.world_size)
+    if state is None and config.init_from:
+        _init_from(trainer, config)
     stream = BatchStream(source, config.seed, ctx.rank, 2 if trainer.uses_second_batch else 1, device)
     log = LossLog(device, trainer.disc is not None)
     step, elapsed, last_saved = 0, 0.0, None
@@ -168,7 +197,19 @@ def _train(config: TrainConfig, run: RunFolder, state: dict[str, Any] | None, ct
         write_figures(run.path, trainer.vae, sample, log.rows, device)
     if ctx.is_main and view is not None and interrupted:
         view.console.print(f"[yellow]interrupted: saved step {step}; continue with --resume {run.path}")
-    return run.path
+    return TrainResult(run.path, stopper.signal if interrupted else None)
+
+
+def _init_from(trainer: FactorVAETrainer, config: TrainConfig) -> None:
+    """Start from the VAE weights of the run ``config.init_from`` (fine-tuning; the optimisers, the
+    discriminator and the step count start afresh). Its architecture and z_dim must be this run's."""
+    source = load_model(config.init_from, "cpu")
+    differ = [name for name in ("architecture", "z_dim") if getattr(source.config, name) != getattr(config, name)]
+    if differ:
+        raise NarError(f"--init-from: its {', '.join(differ)} differ from this run's "
+                       f"({', '.join(f'{getattr(source.config, n)} vs {getattr(config, n)}' for n in differ)})",
+                       config.init_from)
+    trainer.vae.load_state_dict(source.vae.state_dict())
 
 
 @contextlib.contextmanager
@@ -191,9 +232,10 @@ def _restore(trainer: FactorVAETrainer, log: LossLog, run: RunFolder, state: dic
         generator = torch.Generator(device=trainer.device)
         generator.manual_seed(derived_seed(config.seed, ctx.rank, step, 0x6E7))
         generator = generator.get_state()
+    rows = run.read_losses(up_to_step=step)  # its own errors name losses.jsonl, not the state
     try:
         trainer.load_state_dict(state["trainer"], generator)
-        log.load_state_dict(state["log"], run.read_losses(up_to_step=step))
+        log.load_state_dict(state["log"], rows)
     except (KeyError, RuntimeError, ValueError, TypeError) as err:
         raise NarError(f"train state does not match config.json ({err.__class__.__name__}: "
                        f"{str(err).splitlines()[0][:120]})", run.state) from None
@@ -227,6 +269,7 @@ class _StopOnSignal:
 
     def __init__(self):
         self.requested = False
+        self.signal: int | None = None  # the first stop signal
         self._previous: dict[int, Any] = {}
 
     def __enter__(self) -> "_StopOnSignal":
@@ -239,6 +282,7 @@ class _StopOnSignal:
         if self.requested and signum == signal.SIGINT:
             raise KeyboardInterrupt
         self.requested = True
+        self.signal = self.signal or int(signum)
 
     def __exit__(self, *exc) -> None:
         for sig, handler in self._previous.items():

@@ -32,7 +32,7 @@ import numpy as np
 from PIL import Image
 
 from nar_solver.errors import PuzzleError
-from nar_solver.io import atomic_write_text, make_folder
+from nar_solver.io import atomic_write_bytes, atomic_write_text, make_folder
 from nar_solver.world.board import IMAGE_SIZE, Board
 from nar_solver.world.puzzle import Example, Puzzle
 
@@ -136,7 +136,8 @@ def png_bytes(image: np.ndarray) -> bytes:
 
 
 def save_grey_png(image: np.ndarray, path: str | Path) -> None:
-    Path(path).write_bytes(png_bytes(image))
+    """Write ``image`` as a PNG atomically (a full disk names this file, and leaves no torn PNG)."""
+    atomic_write_bytes(path, png_bytes(image))
 
 
 # ----------------------------------------------------------------------------------------------
