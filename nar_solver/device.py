@@ -20,6 +20,8 @@ def resolve_device(name: str = "auto") -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cpu":
         return torch.device("cpu")
+    if name.startswith("cuda:") and not (name[5:].isascii() and name[5:].isdigit() and len(name) <= 9):
+        raise NarError(f"--device {name!r}: invalid device; expected cuda or cuda:N with N a GPU number")
     if name == "cuda" or name.startswith("cuda:"):
         if not torch.cuda.is_available():
             raise NarError(f"--device {name}: no CUDA GPU is available here (torch {torch.__version__}); "
@@ -44,6 +46,10 @@ def configure_backend(device: torch.device, threads: int | None = None) -> None:
         torch.set_num_threads(max(1, threads or available_cores()))
 
 
+#: The most CPU threads any command accepts (far beyond any machine this runs on).
+MAX_THREADS = 1024
+
+
 def set_cpu_threads(threads: int = 0, processes: int | None = None) -> int:
     """Set torch's intra-op CPU threads to ``threads``, or to :func:`auto_threads` when 0; returns it.
 
@@ -52,6 +58,8 @@ def set_cpu_threads(threads: int = 0, processes: int | None = None) -> int:
     """
     if threads < 0:
         raise NarError(f"threads must be >= 0, got {threads}")
+    if threads > MAX_THREADS:  # else torch's thread pool fails later, blamed on whatever loads next
+        raise NarError(f"--threads {threads}: at most {MAX_THREADS}")
     if threads == 0:
         if processes is None:
             local = os.environ.get("LOCAL_WORLD_SIZE", "")

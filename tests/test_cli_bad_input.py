@@ -231,9 +231,9 @@ def test_plot_refuses_a_corrupt_loss_log_and_a_file_in_the_figures_place(world, 
     (run / "losses.jsonl").write_text('{"step": 1}\n{not json\n')
     fails("plot", run, says=(run / "losses.jsonl", "line 2 is not JSON"))
     (run / "losses.jsonl").unlink()
-    shutil.rmtree(run / "figures", ignore_errors=True)
-    (run / "figures").write_text("in the way")
-    fails("plot", run, "--out", run / "figures", says=(run / "figures", "is a file, not a folder"))
+    (tmp_path / "figures").write_text("in the way")
+    fails("plot", run, "--out", tmp_path / "figures", says=(tmp_path / "figures", "is a file, not a folder"))
+    fails("plot", run, "--out", run / "figures", says=(run / "figures", "lies inside the input folder"))
 
 
 # -- images (traverse reads one PNG with the same reader as every puzzle loader) ------------------

@@ -1,11 +1,18 @@
-"""Where commands write when the user names no output: ``runs/<command>-<name>/`` under the
-current folder, never into a model's run folder (the shipped models under checkpoints/ stay as
-they were committed) and never loose in the current folder."""
+"""Where commands write, and the rules every output obeys (README.md, "Failure modes").
+
+When the user names no output it goes to ``runs/<command>-<name>/`` under the current folder,
+never into a model's run folder (the shipped models under checkpoints/ stay as they were
+committed) and never loose in the current folder. Whatever the user names, :func:`check_outputs`
+refuses, before any work, an output that is an input, lies inside an input folder or a shipped
+folder, or cannot be written; :func:`stop_cleanly` makes Ctrl-C leave no half set of files."""
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
+
+import click
 
 from nar_solver.errors import NarError
 from nar_solver.io import check_folder_writable, check_writable
@@ -63,12 +70,12 @@ def check_outputs(outputs: Iterable[str | Path | None], inputs: Iterable[str | P
     :func:`nar_solver.io.check_folder_writable`), so a long run never ends on an unwritable path."""
     sources = [(Path(i), _resolved(i)) for i in inputs if i is not None]
     protected = protected_folders()
-    checks = [(Path(o), False) for o in outputs if o is not None] + [(Path(f), True) for f in folders if f is not None]
+    checks = [(Path(f), True) for f in folders if f is not None] + [(Path(o), False) for o in outputs if o is not None]
     for given, is_folder in checks:
         target = _resolved(given)
         for name, source in sources:
             if target == source:
-                raise NarError(f"is also an input of this command (it would be overwritten); write elsewhere", given)
+                raise NarError("is also an input of this command (it would be overwritten); write elsewhere", given)
             if target.is_relative_to(source) and source.is_dir():
                 raise NarError(f"lies inside the input folder {name}; write outside it", given)
         for folder in protected:
@@ -79,3 +86,37 @@ def check_outputs(outputs: Iterable[str | Path | None], inputs: Iterable[str | P
             check_folder_writable(given)
         else:
             check_writable(given)
+
+
+@contextlib.contextmanager
+def stop_cleanly(outputs: Iterable[Path], what: str) -> Iterator[None]:
+    """Run the block with SIGINT and SIGTERM turned into a clean stop (:mod:`nar_solver.evaluate.interrupt`):
+    the files of ``outputs`` this run wrote are removed (a half set of figures would pass for a
+    whole one), one line says so on stderr, and the command exits 130 / 143 like evaluate and tune."""
+    from nar_solver.evaluate.interrupt import Interrupted, interruptible
+
+    outputs = list(outputs)
+    before = {path: _stamp(path) for path in outputs}
+    try:
+        with interruptible():
+            yield
+    except Interrupted as stop:
+        removed = []
+        for path in outputs:
+            stamp = _stamp(path)
+            if stamp is not None and stamp != before[path]:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                    removed.append(path.name)
+        tail = f"; removed the partial {', '.join(removed)}" if removed else "; nothing was written"
+        click.echo(f"warning: {stop}: {what} stopped{tail}", err=True)
+        click.get_current_context().exit(stop.exit_code)
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """What tells a file rewritten since (inode and modification time), or None when absent."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_ino, info.st_mtime_ns

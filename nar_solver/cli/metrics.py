@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from nar_solver.cli._choices import DEVICE_CHOICES, MAX_SEED, WORLD_NAMES
-from nar_solver.cli._outputs import check_outputs, default_folder
+from nar_solver.cli._outputs import check_outputs, default_folder, stop_cleanly
 from nar_solver.io import atomic_write_json
 
 
@@ -93,16 +93,23 @@ def command(run: Path, data: str | None, preset: str | None, seed: int, device: 
     folder = None if json_out is not None else default_folder("metrics", run)
     check_outputs([json_out], inputs=[run], folders=[folder])  # before the measurement, not after it
     from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
+        TimeRemainingColumn
 
     from nar_solver.metrics.runner import DisentanglementSettings, evaluate_checkpoint  # torch
 
-    console = Console(stderr=True)
-    with console.status("measuring") as status:
-        report = evaluate_checkpoint(run, data=data, seed=seed, settings=DisentanglementSettings.preset(name),
-                                     device=device, progress=lambda message: status.update(message))
-    report.run["preset"] = name
-    out = json_out or folder / f"metrics-{report.world}{'' if name == 'full' else '-' + name}.json"
-    atomic_write_json(out, report.to_json())
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("images, eta"),
+               TimeRemainingColumn(), TimeElapsedColumn())
+    with stop_cleanly([json_out] if json_out is not None else [], "the measurement"), \
+            Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("measuring", total=None)
+        report = evaluate_checkpoint(
+            run, data=data, seed=seed, settings=DisentanglementSettings.preset(name), device=device,
+            progress=lambda message: progress.update(task, description=message),
+            on_images=lambda done, total: progress.update(task, completed=done, total=total))
+        report.run["preset"] = name
+        out = json_out or folder / f"metrics-{report.world}{'' if name == 'full' else '-' + name}.json"
+        atomic_write_json(out, report.to_json())
     stdout = Console()
     stdout.print(_summary_table(report))
     stdout.print(_factor_table(report))

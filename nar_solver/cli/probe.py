@@ -92,7 +92,7 @@ def command(run, out, samples, sweep, sweep_shape, normalisation, seed, threads,
     from nar_solver.device import resolve_device
     from nar_solver.probe.run import (ProbeSettings, default_out, output_paths, probe_checkpoint,
                                                save_probe)
-    from nar_solver.cli._outputs import check_outputs
+    from nar_solver.cli._outputs import check_outputs, stop_cleanly
 
     torch.set_num_threads(threads)
     out = Path(out) if out is not None else default_out(run)
@@ -100,9 +100,10 @@ def command(run, out, samples, sweep, sweep_shape, normalisation, seed, threads,
     settings = ProbeSettings(samples=samples, sweep=sweep, sweep_shape=sweep_shape, seed=seed,
                              normalisation=normalisation)
     status_console = Console(stderr=True)
-    with status_console.status("probing") as status:
-        report = probe_checkpoint(run, settings, resolve_device(device), progress=status.update)
-    paths = save_probe(report, out)
+    with stop_cleanly(output_paths(out).values(), "the probe"):
+        with status_console.status("probing") as status:
+            report = probe_checkpoint(run, settings, resolve_device(device), progress=status.update)
+        paths = save_probe(report, out)
     data = report.to_dict()
     console = Console()
     console.print(score_table(data))

@@ -155,10 +155,15 @@ def evaluate_disentanglement(
     seed: int = 0,
     settings: DisentanglementSettings | None = None,
     progress: Callable[[str], None] | None = None,
+    on_images: Callable[[int, int], None] | None = None,
 ) -> DisentanglementReport:
-    """Every metric of the suite (docs/metrics.md) of ``encode`` on ``world``."""
+    """Every metric of the suite (docs/metrics.md) of ``encode`` on ``world``. ``progress`` hears the
+    name of each stage; ``on_images(done, total)`` the images encoded so far of the
+    :func:`expected_images` the run encodes (encoding is most of the time: a progress bar's ETA)."""
     settings = settings or DisentanglementSettings.full()
     say = progress or (lambda message: None)
+    if on_images is not None:
+        encode = _counting(encode, expected_images(settings, len(world.factor_names)), on_images)
     started = time.perf_counter()
     # spawn(4)[:3] equals spawn(3): adding the beta-VAE stream left the older metrics' draws unchanged.
     pool_rng, fvae_rng, sis_rng, betavae_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4))
@@ -211,6 +216,30 @@ def evaluate_disentanglement(
     )
 
 
+def expected_images(settings: DisentanglementSettings, n_factors: int) -> int:
+    """How many images :func:`evaluate_disentanglement` encodes with ``settings`` on a world of
+    ``n_factors`` factors: the shared sample, the FactorVAE votes, the beta-VAE vote pairs and the
+    intervention score's pairs and groups."""
+    f, b, s = settings.factorvae, settings.betavae, settings.intervention
+    shared = max(f.variance_samples, settings.mig.samples, settings.dci.train_samples, s.variance_samples)
+    return (shared + settings.dci.test_samples + (f.train_votes + f.eval_votes) * f.batch_size
+            + 2 * (b.train_votes + b.eval_votes) * b.batch_size + n_factors * (2 * s.pairs + s.groups * s.group_size))
+
+
+def _counting(encode: Encoder, total: int, report: Callable[[int, int], None]) -> Encoder:
+    """``encode``, telling ``report`` the images encoded so far after every call."""
+    done = 0
+
+    def counted(images: np.ndarray) -> np.ndarray:
+        nonlocal done
+        codes = encode(images)
+        done += len(images)
+        report(done, max(total, done))
+        return codes
+
+    return counted
+
+
 # ----------------------------------------------------------------------------------------------
 # Trained checkpoints
 
@@ -246,6 +275,7 @@ def evaluate_checkpoint(
     settings: DisentanglementSettings | None = None,
     device: str = "auto",
     progress: Callable[[str], None] | None = None,
+    on_images: Callable[[int, int], None] | None = None,
 ) -> DisentanglementReport:
     """Load a run folder's VAE and measure it on ``data`` (default: its training world)."""
     from nar_solver.device import resolve_device
@@ -257,7 +287,8 @@ def evaluate_checkpoint(
     loaded = load_model(run_dir, device=torch_device)
     world_name = data or default_world_for(loaded.config)
     world = make_world(world_name)
-    report = evaluate_disentanglement(model_encoder(loaded.vae, torch_device), world, seed, settings, progress)
+    report = evaluate_disentanglement(model_encoder(loaded.vae, torch_device), world, seed, settings, progress,
+                                      on_images)
     config = loaded.config
     report.run = {"run_dir": str(Path(run_dir)), "step": loaded.step, "trained_on": config.data, "tc": config.tc,
                   "gamma": config.gamma, "beta": config.beta, "z_dim": config.z_dim, "device": str(torch_device)}

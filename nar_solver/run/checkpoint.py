@@ -187,7 +187,7 @@ def load_train_state(run_dir: str | Path) -> dict[str, Any]:
         raise CheckpointError("train state is not a nar-solver training state", path)
     fmt = state.get("format", STATE_FORMAT)
     if fmt != STATE_FORMAT:
-        raise CheckpointError(f"train state of format {str(fmt)[:20]!r}; this version reads format {STATE_FORMAT}",
+        raise CheckpointError(f"train state of format {str(fmt)[:20]}; this version reads format {STATE_FORMAT}",
                               path)
     step = state["step"]
     if isinstance(step, bool) or not isinstance(step, int) or step < 0:

@@ -5,8 +5,10 @@ answer means nothing, and the softmax confidence of near-equal or huge distances
 (pure noise gave confidence 1.00). Three signs that the solver could not read a puzzle
 (docs/solver.md, "Abstaining"):
 
-- **perception**: an example input or the query input holds no object, or more objects than the
-  3x3 grid holds (:data:`MAX_OBJECTS`);
+- **perception**: an example input or the query input is mostly ink (more than
+  :data:`MAX_INK` of its pixels dark: an all-black or colour-inverted image, where even nine
+  filled squares ink 27%), holds no object, or more objects than the 3x3 grid holds
+  (:data:`MAX_OBJECTS`);
 - **a tie**: every option scores within :data:`TIE_TEMPERATURES` temperatures of the best, so the
   scores cannot tell the options apart;
 - **the examples**: the solver's own rule picks the right option (strictly nearest, by more than
@@ -39,6 +41,10 @@ MAX_OBJECTS = GRID * GRID
 TIE_TEMPERATURES = 0.01
 #: Below this fraction of examples won the rule has not understood the examples.
 MIN_SOLVED_FRACTION = 0.5
+#: A NAR board is black objects on white: its fullest board (nine squares) inks 27% of its pixels,
+#: so its colour-inverted image inks at least 73%. More than this fraction dark is an inverted or
+#: all-black image, not a board (uniform noise, about 50%, is left to the other signs).
+MAX_INK = 0.6
 
 
 def tie_rng(seed: int, puzzle_id: str) -> np.random.Generator:
@@ -58,6 +64,9 @@ def perception_problem(puzzle: Puzzle, method: str = "auto") -> str | None:
     boards = [(f"example {e} input", ex.input) for e, ex in enumerate(puzzle.examples)]
     boards.append(("the query input", puzzle.query))
     for where, board in boards:
+        ink = float((np.asarray(board) < 128).mean())
+        if ink > MAX_INK:
+            return f"{where} is {ink:.0%} ink, not black objects on white (an inverted or all-black image?)"
         count = len(split_objects(board, method))  # type: ignore[arg-type]
         if count == 0:
             return f"perception finds no object on {where}"

@@ -19,6 +19,7 @@ PNGs are written RGB with three equal channels (as published) and read back as (
 """
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -95,14 +96,19 @@ def _open_header(path: Path) -> Image.Image:
 
 
 def load_grey_png(path: str | Path) -> np.ndarray:
-    """Read a 64x64 PNG as uint8 grey (255 = white). Accepts L and RGB; RGBA and palette images are
-    composited on white. Anything else (including a FIFO or device in its place, or an image of
-    another size, refused from its header) raises PuzzleError naming the file."""
+    """Read a 64x64 PNG as uint8 grey (255 = white). Accepts L, and RGB with equal channels; RGBA and
+    palette images are composited on white. Anything else raises PuzzleError naming the file: a
+    FIFO or device in its place, an image of another size (refused from its header), a colour image
+    or an animated PNG (read silently as its luminance or first frame, they would be another
+    puzzle than the one the user sees)."""
     path = Path(path)
     check_regular_file(path)
     try:
         with _open_header(path) as image:
             _check_header(image, path)
+            if getattr(image, "n_frames", 1) > 1:
+                raise PuzzleError(f"animated PNG ({image.n_frames} frames); puzzles are single still images",
+                                  path)
             image.load()
             mode = image.mode
             if mode == "L":
@@ -110,11 +116,12 @@ def load_grey_png(path: str | Path) -> np.ndarray:
             if mode in ("RGBA", "P"):
                 rgba = image.convert("RGBA")
                 white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                return np.array(Image.alpha_composite(white, rgba).convert("L"), dtype=np.uint8)
+                image = Image.alpha_composite(white, rgba).convert("RGB")
             rgb = np.array(image, dtype=np.uint8)
             if (rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all():
                 return np.ascontiguousarray(rgb[..., 0])
-            return np.array(image.convert("L"), dtype=np.uint8)
+            raise PuzzleError("colour image; puzzles are grey (black objects on white): convert it to "
+                              "greyscale first", path)
     except PuzzleError:
         raise
     except Image.DecompressionBombError:
@@ -271,14 +278,29 @@ def write_puzzle_folders(puzzles: Iterable[Puzzle], out: str | Path) -> int:
 def _image_ref(folder: Path, value: Any, where: str, json_path: Path) -> Path:
     if not isinstance(value, str) or not value:
         raise PuzzleError(f"{where}: expected a PNG file name, got {value!r}", json_path)
+    if "\x00" in value:
+        raise PuzzleError(f"{where}: image path {value!r} holds a NUL byte", json_path)
     candidate = Path(value)
     if candidate.is_absolute() or ".." in candidate.parts:
         raise PuzzleError(f"{where}: image path {value!r} must be relative to the puzzle folder", json_path)
     path = folder / candidate
+    if _link_loop(path):
+        raise PuzzleError("image is a link that leads back to itself (a link loop)", path)
     if not _stays_inside(path, folder):
         raise PuzzleError(f"{where}: image path {value!r} leads outside the puzzle folder (through a link)",
                           json_path)
     return path
+
+
+def _link_loop(path: Path) -> bool:
+    """Whether following ``path``'s links never ends (a link to itself, or a circle of links)."""
+    try:
+        path.resolve(strict=True)
+    except RuntimeError:  # Python 3.11 and older: "Symlink loop"
+        return True
+    except OSError as err:
+        return err.errno == errno.ELOOP
+    return False
 
 
 def _stays_inside(path: Path, folder: Path) -> bool:
@@ -295,6 +317,8 @@ def _stays_inside(path: Path, folder: Path) -> bool:
 def _fewshot_image(images_dir: Path, name: str) -> np.ndarray:
     """One image of the few-shot-nar image folder, refused if a link takes it outside the folder."""
     path = images_dir / name
+    if _link_loop(path):
+        raise PuzzleError("image is a link that leads back to itself (a link loop)", path)
     if not _stays_inside(path, images_dir):
         raise PuzzleError("image leads outside the image folder (through a link)", path)
     return load_grey_png(path)
