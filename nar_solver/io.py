@@ -21,15 +21,22 @@ _UMASK = os.umask(0o022)  # read the process umask once (setting it is the only 
 os.umask(_UMASK)  # ... and put it back
 
 
+def _nearest_folder(folder: Path, writable: bool) -> Path:
+    """The nearest of ``folder`` and its parents that exists; a one-line NarError when it is a file
+    (or, with ``writable``, a folder this process cannot write into)."""
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), Path(folder.anchor or "."))
+    tail = "" if existing == folder else f", so {folder} cannot be created"
+    if not existing.is_dir():
+        raise NarError(f"is a file, not a folder{tail}", existing)
+    if writable and not os.access(existing, os.W_OK | os.X_OK):
+        raise NarError(f"cannot write here (permission denied){tail}", existing)
+    return existing
+
+
 def make_folder(folder: str | Path) -> Path:
     """``mkdir -p`` whose failures are one line: the ancestor that is a file, or the OS's reason."""
     folder = Path(folder)
-    for existing in (folder, *folder.parents):
-        if existing.exists():
-            if not existing.is_dir():
-                tail = "" if existing == folder else f", so {folder} cannot be created"
-                raise NarError(f"is a file, not a folder{tail}", existing)
-            break
+    _nearest_folder(folder, writable=False)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -43,13 +50,11 @@ def check_writable(path: str | Path) -> Path:
     path = Path(path)
     if path.is_dir():
         raise NarError("is a folder; give a file name", path)
-    for existing in path.parents:
-        if existing.exists():
-            if not existing.is_dir():
-                raise NarError(f"is a file, not a folder, so {path} cannot be written", existing)
-            if not os.access(existing, os.W_OK | os.X_OK):
-                raise NarError(f"cannot write here (permission denied), so {path} cannot be written", existing)
-            break
+    existing = next((p for p in path.parents if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise NarError(f"is a file, not a folder, so {path} cannot be written", existing)
+    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
+        raise NarError(f"cannot write here (permission denied), so {path} cannot be written", existing)
     return path
 
 
@@ -58,15 +63,7 @@ def check_folder_writable(folder: str | Path) -> Path:
     a file, a file stands where one of its parents must be, or the nearest existing one (itself or
     a parent) is not writable."""
     folder = Path(folder)
-    for existing in (folder, *folder.parents):
-        if existing.exists():
-            if not existing.is_dir():
-                tail = "" if existing == folder else f", so {folder} cannot be created"
-                raise NarError(f"is a file, not a folder{tail}", existing)
-            if not os.access(existing, os.W_OK | os.X_OK):
-                tail = "" if existing == folder else f", so {folder} cannot be created"
-                raise NarError(f"cannot write here (permission denied){tail}", existing)
-            break
+    _nearest_folder(folder, writable=True)
     return folder
 
 
