@@ -236,7 +236,7 @@ def test_tune_writes_table_plot_and_json(tiny_checkpoint, tmp_path):
     write_puzzle_folders(generate_puzzles(98, 2, "shift1"), tmp_path / "set")
     plot, out = tmp_path / "tune.png", tmp_path / "tune.json"
     result = CliRunner().invoke(main, ["tune", str(tmp_path / "set"), "--checkpoint", str(tiny_checkpoint),
-                                       "--population", "4,8", "--generations", "0,2", "--plot", str(plot),
+                                       "--population", "4,8", "--generations", "0,2", "--figure", str(plot),
                                        "--json-out", str(out)])
     assert result.exit_code == 0, result.output
     assert "Pareto front" in result.output and "recommended default" in result.output
