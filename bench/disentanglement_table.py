@@ -151,9 +151,9 @@ def final_losses(run: Path) -> dict:
 
 def plot_table(results: list[dict], worlds: list[str], path: Path) -> None:
     """One panel per world: every metric per objective, a bar for the seed mean and a dot per seed."""
-    from nar_solver.figures import _pyplot, _save
+    from nar_solver.figures import pyplot, save_figure
 
-    fig, axes = _pyplot().subplots(len(worlds), 1, figsize=(9, 3.2 * len(worlds)), squeeze=False)
+    fig, axes = pyplot().subplots(len(worlds), 1, figsize=(9, 3.2 * len(worlds)), squeeze=False)
     width = 0.8 / len(METHODS)
     for ax, world in zip(axes[:, 0], worlds):
         for m, (method, (title, _)) in enumerate(METHODS.items()):
@@ -171,7 +171,7 @@ def plot_table(results: list[dict], worlds: list[str], path: Path) -> None:
         ax.grid(axis="y", alpha=0.3)
     axes[0, 0].legend(fontsize=7, ncol=2)
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def format_table(results: list[dict], worlds: list[str], steps: int, seeds: list[int],

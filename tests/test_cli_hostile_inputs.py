@@ -72,11 +72,11 @@ def test_sizes_the_user_sets_are_bounded_and_the_help_shows_the_range(world, tmp
     assert not gen.exists()
     usage_error("solve", world.puzzle, "--population", "100000", says=("--population", "3<=x<=4096"))
     usage_error("evaluate", world.puzzle, "--generations", "1000000", says=("--generations", "0<=x<=10000"))
-    tune = ("tune", world.puzzle, "--checkpoint", world.run, "--plot", tmp_path / "t.png")
+    tune = ("tune", world.puzzle, "--checkpoint", world.run, "--figure", tmp_path / "t.png")
     fails(*tune, "--population", "4,5000", says=("--population values must be at most 4096",))
     usage_error(*tune, "--repeats", "1000", says=("--repeats", "1<=x<=100"))
     for option, value, limit in (("--z-dim", "100000", 256), ("--batch-size", "1000000", 4096),
-                                 ("--latent-sample", "10000000", 16384), ("--threads", "100000", 1024)):
+                                 ("--latent-sample", "10000000", 16384)):
         fails("train", "--data", "objects", "--out", tmp_path / "r", option, value, *TRAIN[:2],
               says=(f"must be at most {limit}, got {value}",))
     assert not (tmp_path / "r").exists()
@@ -111,7 +111,7 @@ def test_traverse_decodes_in_bounded_chunks(world, tmp_path, monkeypatch):
 
     monkeypatch.setattr(FactorVAE, "decode", recording)
     out = tmp_path / "t.png"
-    succeeds("traverse", world.run, world.puzzle / "query.png", "--steps", "101", "--out", out)
+    succeeds("traverse", world.run, world.puzzle / "query.png", "--steps", "101", "--figure", out)
     assert out.stat().st_size > 1000
     assert sum(batches) >= Z_DIM * 101 and max(batches) <= DECODE_CHUNK  # 404 codes, never all at once
 
@@ -198,14 +198,14 @@ def test_links_out_of_the_fewshot_image_folder_are_refused(world, tmp_path):
     shutil.copy(fs / "images" / "1_query.png", secret)
     (fs / "images" / "1_query.png").unlink()
     (fs / "images" / "1_query.png").symlink_to(secret)
-    fails("evaluate", fs, "--solver", "pixel", "--strict",
+    fails("evaluate", fs, "--solver", "pixel", "--stop-on-unreadable",
           says=(fs / "images" / "1_query.png", "leads outside the image folder"))
-    skipped = invoke("evaluate", fs, "--solver", "pixel")  # without --strict: skipped, named, not scored
+    skipped = invoke("evaluate", fs, "--solver", "pixel")  # without --stop-on-unreadable: skipped, named, not scored
     assert skipped.exit_code == 0, skipped.output
     assert "skipped puzzle 1" in skipped.output and "leads outside the image folder" in skipped.output
     (fs / "images" / "1_query.png").unlink()
     (fs / "images" / "1_query.png").symlink_to(tmp_path / "nothing.png")
-    fails("evaluate", fs, "--solver", "pixel", "--strict",
+    fails("evaluate", fs, "--solver", "pixel", "--stop-on-unreadable",
           says=(fs / "images" / "1_query.png", "leads outside the image folder"))
 
 

@@ -1,5 +1,5 @@
 """What solve, evaluate and tune tell the user beyond the answer: the model/manifold fit warning
-(--strict), tune's statistics at 100% accuracy, and where default outputs go."""
+(--strict-model), tune's statistics at 100% accuracy, and where default outputs go."""
 import json
 
 import pytest
@@ -35,20 +35,20 @@ def test_a_mismatched_model_warns_on_stderr_and_strict_refuses_it(manifold, chec
     assert warned.stderr.startswith("warning: the model was trained on") and warned.stderr.count("\n") == 1
     assert f"--manifold {manifold}" in warned.stderr
     json.loads(warned.stdout)                                       # stdout stays pure JSON
-    refused = invoke(*args, "--strict")
+    refused = invoke(*args, "--strict-model")
     assert refused.exit_code == 2 and refused.stdout == ""
-    assert refused.stderr.startswith("error: ") and "(refused: --strict)" in refused.stderr
+    assert refused.stderr.startswith("error: ") and "(refused: --strict-model)" in refused.stderr
     assert refused.stderr.count("\n") == 1
-    matched = invoke("solve", "puzzles/shift1-a", "--manifold", manifold, "--generations", "0", "--strict")
+    matched = invoke("solve", "puzzles/shift1-a", "--manifold", manifold, "--generations", "0", "--strict-model")
     assert matched.exit_code == 0 and matched.stderr == ""
 
 
 def test_evaluate_and_tune_check_the_fit_too(tmp_path):
     write_puzzle_folders(generate_puzzles(5, 1, "shift1"), tmp_path / "set")
     for command, extra in (("evaluate", ()), ("tune", ("--population", "4", "--generations", "0",
-                                                          "--plot", tmp_path / "t.png"))):
-        refused = invoke(command, tmp_path / "set", "--checkpoint", BOARDS, "--strict", *extra)
-        assert refused.exit_code == 2 and "(refused: --strict)" in refused.stderr, refused.output
+                                                          "--figure", tmp_path / "t.png"))):
+        refused = invoke(command, tmp_path / "set", "--checkpoint", BOARDS, "--strict-model", *extra)
+        assert refused.exit_code == 2 and "(refused: --strict-model)" in refused.stderr, refused.output
     assert not (tmp_path / "t.png").exists()
 
 
@@ -58,7 +58,7 @@ def test_tune_on_puzzles_it_all_solves_writes_json_and_a_plot(tmp_path, monkeypa
     write_puzzle_folders(generate_puzzles(11, 10, "shift1"), tmp_path / "gen")
     monkeypatch.chdir(tmp_path)
     result = invoke("tune", "gen", "--limit", "10", "--population", "8", "--generations", "0",
-                    "--plot", "t.png", "--json-out", "t.json", "--repeats", "1")
+                    "--figure", "t.png", "--json-out", "t.json", "--repeats", "1")
     assert result.exit_code == 0, result.output + result.stderr
     data = json.loads((tmp_path / "t.json").read_text())
     (point,) = data["points"]
@@ -69,7 +69,7 @@ def test_tune_on_puzzles_it_all_solves_writes_json_and_a_plot(tmp_path, monkeypa
 def test_tune_writes_its_json_before_drawing(tmp_path):
     write_puzzle_folders(generate_puzzles(12, 2, "shift1"), tmp_path / "set")
     result = invoke("tune", tmp_path / "set", "--population", "4", "--generations", "0", "--repeats", "1",
-                    "--plot", tmp_path / "t.unknownformat", "--json-out", tmp_path / "t.json")
+                    "--figure", tmp_path / "t.unknownformat", "--json-out", tmp_path / "t.json")
     assert result.exit_code == 2 and "cannot write a figure of this type" in result.stderr
     assert len(json.loads((tmp_path / "t.json").read_text())["points"]) == 1
 
@@ -95,7 +95,7 @@ def test_plot_metrics_and_tune_write_under_runs_by_default(tmp_path, monkeypatch
     assert "runs/metrics-objects/metrics-objects-fast.json" in metrics.stdout.replace("\n", "")
     tune = invoke("tune", "gen", "--population", "4", "--generations", "0", "--repeats", "1")
     assert tune.exit_code == 0, tune.output
-    assert "results: runs/tune-gen/tune.json" in tune.stdout and "plot: runs/tune-gen/tune.png" in tune.stdout
+    assert "results: runs/tune-gen/tune.json" in tune.stdout and "figure: runs/tune-gen/tune.png" in tune.stdout
     assert (tmp_path / "runs" / "tune-gen" / "tune.png").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gen", "runs"]
     assert _snapshot(OBJECTS) == before

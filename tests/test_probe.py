@@ -324,7 +324,7 @@ def test_probe_command_bad_input_is_one_line(tiny_run, tmp_path, args, message):
 
 
 @pytest.mark.parametrize("option", [["--samples", "1"], ["--samples", "100000"], ["--sweep", "1000"],
-                                    ["--threads", "0"], ["--sweep-shape", "hexagon"]])
+                                    ["--sweep-shape", "hexagon"]])
 def test_probe_command_bounds_its_sizes(tiny_run, option):
     result = CliRunner().invoke(main, ["probe", str(tiny_run), *option])
     assert result.exit_code == 2 and "Invalid value" in result.output

@@ -54,7 +54,7 @@ def test_traversal_grid_draws_with_kl_and_names(tmp_path):
 
 
 def test_traverse_gif_and_default_folder(tmp_path, monkeypatch):
-    """traverse --gif writes an animated GIF that loops; without --out both go to
+    """traverse --gif writes an animated GIF that loops; without --figure both go to
     runs/traverse-<model>/ under the current folder, and the model folder is left as it was."""
     model = shipped_folder("objects")
     before = sorted(p.relative_to(model) for p in model.rglob("*"))

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import click
 
-from nar_solver.cli._choices import DEVICE_CHOICES, MAX_SEED, WORLD_NAMES
+from nar_solver.cli._choices import MAX_SEED, METRIC_PRESETS, WORLD_NAMES
+from nar_solver.cli._options import RenamingCommand, device_option, threads_option
 from nar_solver.cli._outputs import check_outputs, default_folder, stop_cleanly
 from nar_solver.io import atomic_write_json
 
@@ -67,23 +68,23 @@ def _factor_table(report):
     return table
 
 
-@click.command(name="metrics")
+@click.command(name="metrics", cls=RenamingCommand, renamed={"--fast": ("--preset", "fast")})
 @click.argument("run", type=click.Path(path_type=Path))
 @click.option("--data", type=click.Choice(WORLD_NAMES), default=None,
               help="Factor world to measure on (default: the run's training data if it is one of "
                    "these, else objects).")
-@click.option("--preset", type=click.Choice(("full", "standard", "fast")), default=None,
+@click.option("--preset", type=click.Choice(METRIC_PRESETS), default=None,
               help="Sample sizes: full (the reference protocol, ~3x10^6 images), standard (a tenth of "
                    "the votes), fast (seconds: smoke tests only). Default: standard. Printed in the table "
                    "title and written to the report.")
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True,
               help="Seeds python, numpy and torch; the same seed gives the same numbers.")
-@click.option("--device", type=str, default="auto", show_default=True,
-              help=f"{' | '.join(DEVICE_CHOICES)} | cuda:N (auto = CUDA when available).")
+@device_option
+@threads_option
 @click.option("--json-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the full report  [default: runs/metrics-<RUN name>/metrics-<data>[-<preset>].json; "
                    "never RUN itself]")
-def command(run: Path, data: str | None, preset: str | None, seed: int, device: str,
+def command(run: Path, data: str | None, preset: str | None, seed: int, device: str, threads: int,
             json_out: Path | None) -> None:
     """Measure a trained run's disentanglement against the ground-truth factors of procedural
     dSprites or of single NAR objects: FactorVAE and beta-VAE scores, MIG, SAP, DCI, Modularity,
@@ -96,7 +97,10 @@ def command(run: Path, data: str | None, preset: str | None, seed: int, device: 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
         TimeRemainingColumn
 
-    from nar_solver.metrics.runner import DisentanglementSettings, evaluate_checkpoint  # torch
+    from nar_solver.device import set_cpu_threads  # torch
+    from nar_solver.metrics.runner import DisentanglementSettings, evaluate_checkpoint
+
+    set_cpu_threads(threads)
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("images, eta"),
                TimeRemainingColumn(), TimeElapsedColumn())

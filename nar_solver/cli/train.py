@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from nar_solver.cli._options import check_threads
 from nar_solver.errors import NarError
 
 
@@ -44,6 +45,8 @@ class ConfigOption(click.Option):
 
         field = "compile" if self.name == "compile_" else self.name
         most = f"; at most {LIMITS[field]}" if field in LIMITS else ""
+        if field == "threads":
+            most = "; at most this machine's cores"
         return record[0], f"{record[1]}  [default: {default_text(field)}{most}]"
 
 
@@ -72,7 +75,8 @@ CONFIG_OPTIONS: tuple[tuple[str, type | None, str], ...] = (
     ("--compile/--no-compile", None, "torch.compile the networks (slow start)."),
     ("--channels-last/--no-channels-last", None,
      "Channels-last memory layout for the convolutions (a speed setting only)."),
-    ("--threads", int, "CPU threads (0 = every core not busy with other work at start)."),
+    ("--threads", int, "CPU threads (0 = every core not busy with other work at start; more help "
+                       "training when the machine is idle, docs/training.md)."),
     # the run folder
     ("--save-every", int, "Checkpoint every N steps."),
     ("--log-every", int, "Append one losses.jsonl row (window means) every N steps."),
@@ -89,7 +93,8 @@ CONFIG_OPTIONS: tuple[tuple[str, type | None, str], ...] = (
 def config_options(func):
     """Attach :data:`CONFIG_OPTIONS`; click passes each as the keyword of its TrainConfig field."""
     for flag, kind, help_text in reversed(CONFIG_OPTIONS):
-        func = click.option(flag, type=kind, default=None, help=help_text, cls=ConfigOption)(func)
+        func = click.option(flag, type=kind, default=None, help=help_text, cls=ConfigOption,
+                            callback=check_threads if flag == "--threads" else None)(func)
     return func
 
 
@@ -97,6 +102,9 @@ def config_options(func):
 @click.option("--preset", default=None,
               help="Settings of a shipped model: objects | objects-broadcast | boards | boards-broadcast. "
                    "Options override it.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Start from the settings of this JSON file: a previous run's config.json, or one written "
+                   "by hand with any of the fields (docs/training.md). Options override it.")
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None, help="New run folder.")
 @click.option("--resume", "resume", type=click.Path(path_type=Path), default=None,
               help="Continue the run in this folder exactly (it needs its train_state.pt; --steps may raise "
@@ -112,7 +120,7 @@ def config_options(func):
               help="Also write TensorBoard events to RUN/tensorboard/: losses at every --log-every, "
                    "reconstructions and traversals at every checkpoint (needs the optional extra: "
                    "pip install 'nar-solver[tensorboard]').")
-def command(preset, out, resume, init_from, progress, figures, tensorboard, **options):
+def command(preset, config_file, out, resume, init_from, progress, figures, tensorboard, **options):
     """Train a Factor-VAE on NAR images; write checkpoints, losses and figures into the run folder
     (layout, presets, resume, fine-tuning and the mean-image plateau: docs/training.md). Ctrl-C or
     SIGTERM saves the step reached and exits 130 / 143 (continue with --resume)."""
@@ -124,17 +132,19 @@ def command(preset, out, resume, init_from, progress, figures, tensorboard, **op
     if (out is None) == (resume is None):
         raise NarError("give exactly one of --out DIR (new run) or --resume DIR")
     if resume is not None:
-        if preset is not None:
-            raise NarError("--preset cannot be combined with --resume (the run keeps its settings)")
+        if preset is not None or config_file is not None:
+            raise NarError("--preset and --config cannot be combined with --resume (the run keeps its settings)")
         if init_from is not None:
             raise NarError("--init-from starts a new run: give it with --out, not --resume")
         check_outputs([], folders=[resume])  # never a shipped folder; the run is its own input
         result = train_run(options, resume, resume=True, progress=progress, figures=figures, tensorboard=tensorboard)
     else:
-        config = init_config(init_from, preset, options) if init_from is not None else \
-            TrainConfig.from_preset(preset, **options)
+        if preset is not None and config_file is not None:
+            raise NarError("give --preset or --config, not both (a config file holds every setting it needs)")
+        config = init_config(init_from, preset, config_file, options) if init_from is not None else \
+            new_config(preset, config_file, options)
         data = None if config.is_builtin_data else config.data
-        check_outputs([], inputs=[data, init_from], folders=[out])
+        check_outputs([], inputs=[data, init_from, config_file], folders=[out])
         result = train_run(config, out, resume=False, progress=progress, figures=figures, tensorboard=tensorboard)
     if DistContext.from_env().is_main:
         print_summary(result.path)
@@ -142,9 +152,18 @@ def command(preset, out, resume, init_from, progress, figures, tensorboard, **op
         click.get_current_context().exit(result.exit_code)
 
 
-def init_config(init_from: Path, preset: str | None, options: dict):
-    """The config of a run fine-tuned from ``init_from``: a preset's settings when given, else the
-    source run's (its step count included), with ``options`` on top; it records where it started."""
+def new_config(preset: str | None, config_file: Path | None, options: dict):
+    """A new run's config: a config file's or a preset's settings, with ``options`` on top."""
+    from nar_solver.run.config import TrainConfig
+
+    return (TrainConfig.from_file(config_file, **options) if config_file is not None
+            else TrainConfig.from_preset(preset, **options))
+
+
+def init_config(init_from: Path, preset: str | None, config_file: Path | None, options: dict):
+    """The config of a run fine-tuned from ``init_from``: a preset's or a config file's settings
+    when given, else the source run's (its step count included), with ``options`` on top; it
+    records where it started."""
     from nar_solver.errors import CheckpointError
     from nar_solver.run.config import TrainConfig
     from nar_solver.run.folder import RunFolder, check_config_file
@@ -155,8 +174,8 @@ def init_config(init_from: Path, preset: str | None, options: dict):
     check_config_file(source.config)
     if not source.weights.is_file():
         raise CheckpointError("--init-from: no model.safetensors in this run folder", source.path)
-    if preset is not None:
-        base = TrainConfig.from_preset(preset, **options)
+    if preset is not None or config_file is not None:
+        base = new_config(preset, config_file, options)
     else:
         stored = TrainConfig.load(source.config).to_json()
         stored.pop("init_from", None)

@@ -6,53 +6,47 @@ from pathlib import Path
 import click
 
 from nar_solver.cli._choices import GA_MAX_GENERATIONS, GA_MAX_POPULATION, TUNE_MAX_REPEATS, finite
-from nar_solver.cli._outputs import check_outputs, default_folder
-from nar_solver.cli._solver_options import MIN_POPULATION, checked_manifold, model_options, puzzle_set_options, settings_from
-from nar_solver.cli.evaluate import load_set, partial_log, run_header, warn_skip
+from nar_solver.cli._outputs import default_folder
+from nar_solver.cli._puzzle_runs import claim_outputs, load_set, partial_log, run_header, warn_skip
+from nar_solver.cli._options import RenamingCommand
+from nar_solver.cli._solver_options import (MIN_POPULATION, STRICT_SET, checked_manifold, model_options, puzzle_set_options,
+                                            settings_from, stop_on_unreadable_option)
 from nar_solver.errors import NarError
 from nar_solver.io import atomic_write_json
-from nar_solver.run.lock import output_lock
 
 
-@click.command(name="tune")
+@click.command(name="tune", cls=RenamingCommand, renamed={**STRICT_SET, "--plot": ("--figure",)})
 @puzzle_set_options
 @click.option("--population", "populations", default="16,32,64,128", show_default=True,
               help="Comma-separated population sizes.")
 @click.option("--generations", "generation_list", default="10,25,50", show_default=True,
               help="Comma-separated generation counts.")
 @model_options
+@stop_on_unreadable_option
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N puzzles  [default: all]")
 @click.option("--tolerance", type=click.FloatRange(0, 1), default=0.01, show_default=True, callback=finite,
               help="Recommend the fastest Pareto pair within this accuracy of the best.")
 @click.option("--repeats", type=click.IntRange(1, TUNE_MAX_REPEATS), default=3, show_default=True,
               help="Time every setting this many times; the recommendation uses the median time.")
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write the accuracy-vs-time plot  [default: runs/tune-<PATH name>/tune.png]")
+@click.option("--figure", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the accuracy-vs-time figure  [default: runs/tune-<PATH name>/tune.png]")
 @click.option("--json-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write every point as JSON (written before the plot is drawn)  "
+              help="Where to write every point as JSON (written before the figure is drawn)  "
                    "[default: runs/tune-<PATH name>/tune.json]")
 @click.option("--resume", is_flag=True,
               help="Continue the interrupted sweep of --json-out from its .partial.jsonl (same options): "
                    "finished points are kept, not measured again.")
 def command(path, problems, images, populations, generation_list, checkpoint, manifold, device, seed, distance,
-            strict, limit, tolerance, repeats, plot, json_out, resume) -> None:
+            strict_model, stop_on_unreadable, limit, tolerance, repeats, figure, json_out, resume) -> None:
     """Sweep population x generations of the GA on the puzzles under PATH: accuracy with its 95%
     interval and median time per puzzle for each pair, the Pareto front and a recommended default
     (docs/solver.md, "Population and generations"). Unreadable puzzles are skipped with a warning
-    (--strict: an error); finished points stream to JSON_OUT.partial.jsonl, and Ctrl-C or SIGTERM
+    (--stop-on-unreadable: an error); finished points stream to JSON_OUT.partial.jsonl, and Ctrl-C or SIGTERM
     writes the report of the points done (exit 130 / 143; continue with --resume)."""
     folder = default_folder("tune", path or problems or "puzzles")
-    plot = plot or folder / "tune.png"
+    figure = figure or folder / "tune.png"
     json_out = json_out or folder / "tune.json"
-    check_outputs([plot, json_out], inputs=[path, problems, images, checkpoint])  # before the sweep, not after it
-    with output_lock(json_out):
-        _tune(path, problems, images, populations, generation_list, checkpoint, manifold, device, seed, distance,
-              strict, limit, tolerance, repeats, plot, json_out, resume)
-
-
-def _tune(path, problems, images, populations, generation_list, checkpoint, manifold, device, seed, distance,
-          strict, limit, tolerance, repeats, plot, json_out, resume) -> None:
-    """:func:`command` once its outputs are checked and --json-out is this process's."""
+    claim_outputs([figure, json_out], [path, problems, images, checkpoint], json_out)  # before the sweep
     log = partial_log(json_out, resume)
     from rich.console import Console
 
@@ -69,10 +63,10 @@ def _tune(path, problems, images, populations, generation_list, checkpoint, mani
         raise NarError(f"--population values must be at most {GA_MAX_POPULATION} and --generations at most "
                        f"{GA_MAX_GENERATIONS}, got {max(pops)} and {max(gens)}")
     puzzle_set = load_set(path, problems, images, limit)
-    skipped = incomplete_skips(puzzle_set.incomplete, strict)
+    skipped = incomplete_skips(puzzle_set.incomplete, stop_on_unreadable)
     for skip in skipped:
         warn_skip(skip)
-    puzzles, unreadable = read_all(puzzle_set.entries, strict, warn_skip)
+    puzzles, unreadable = read_all(puzzle_set.entries, stop_on_unreadable, warn_skip)
     skipped += unreadable
     if not puzzles:
         if skipped:
@@ -81,7 +75,7 @@ def _tune(path, problems, images, populations, generation_list, checkpoint, mani
     if not any(p.query_answer is not None for p in puzzles):
         raise NarError("no puzzle has a known answer: tuning needs labelled puzzles", path or problems)
     settings = settings_from(checkpoint, manifold, device, seed, distance)
-    manifold_obj = checked_manifold(GASolver(settings), strict)
+    manifold_obj = checked_manifold(GASolver(settings), strict_model)
     checkpoint_name = None if manifold_obj.source is None else str(manifold_obj.source)
     header = run_header("tune", path, problems, {**settings.to_json(), "checkpoint": checkpoint_name,
                                                  "repeats": repeats, "puzzles": len(puzzles)})
@@ -96,7 +90,7 @@ def _tune(path, problems, images, populations, generation_list, checkpoint, mani
     report.skipped = skipped
     if report.points:
         print_points(report, console)
-    atomic_write_json(json_out, report.to_json())  # first: a failing plot must not lose the results
+    atomic_write_json(json_out, report.to_json())  # first: a failing figure must not lose the results
     click.echo(f"results: {json_out}")
     if report.interrupted is not None:
         click.echo(f"warning: {report.interrupted}: report of the {len(report.points)} of "
@@ -105,8 +99,8 @@ def _tune(path, problems, images, populations, generation_list, checkpoint, mani
     log.remove()
     from nar_solver.evaluate.figures import tuning_figure
 
-    tuning_figure(report, plot)
-    click.echo(f"plot: {plot}")
+    tuning_figure(report, figure)
+    click.echo(f"figure: {figure}")
 
 
 def print_points(report, console) -> None:

@@ -8,7 +8,6 @@ result does not depend on which other metrics ran.
 """
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ import numpy as np
 from nar_solver.data import WORLD_NAMES, make_world
 from nar_solver.data.factors import FactorWorld
 from nar_solver.errors import NarError
+from nar_solver.json_values import json_ready
 from nar_solver.metrics.betavae_score import BetaVAEResult, BetaVAESettings, betavae_score
 from nar_solver.metrics.dci import DCIResult, DCISettings, dci
 from nar_solver.metrics.factorvae_score import FactorVAEResult, FactorVAESettings, factorvae_score
@@ -37,6 +37,8 @@ if TYPE_CHECKING:  # the metrics themselves never need torch; only a checkpoint'
 #: Modularity, Explicitness and the unsupervised scores joined the suite. Cached reports of another
 #: version are stale (bench/disentanglement_table.py names its cache files with it).
 REPORT_VERSION = 2
+#: The sample-size presets, largest first (:meth:`DisentanglementSettings.preset`).
+PRESETS: tuple[str, ...] = ("full", "standard", "fast")
 
 
 @dataclass(frozen=True)
@@ -83,10 +85,9 @@ class DisentanglementSettings:
 
     @classmethod
     def preset(cls, name: str) -> "DisentanglementSettings":
-        presets = {"full": cls.full, "standard": cls.standard, "fast": cls.fast}
-        if name not in presets:
-            raise NarError(f"unknown metric preset {name!r}; choose one of {', '.join(presets)}")
-        return presets[name]()
+        if name not in PRESETS:
+            raise NarError(f"unknown metric preset {name!r}; choose one of {', '.join(PRESETS)}")
+        return getattr(cls, name)()
 
 
 @dataclass
@@ -130,23 +131,11 @@ class DisentanglementReport:
 
     def to_json(self) -> dict[str, Any]:
         """JSON-safe (NaN, for a factor a metric cannot score, becomes null)."""
-        return _json_safe({"summary": self.summary(), **asdict(self)})
+        return json_ready({"summary": self.summary(), **asdict(self)})
 
 
 #: Summary keys that are unbounded and lower-is-better (nats), unlike the rest.
 UNSUPERVISED_KEYS = ("gaussian_total_correlation", "mutual_info_score")
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
 
 
 def evaluate_disentanglement(

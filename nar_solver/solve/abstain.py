@@ -59,7 +59,7 @@ def tied_best(scores, temperature: float | None) -> list[int]:
     return [int(i) for i in np.flatnonzero(scores >= scores.max() - tolerance)]
 
 
-def perception_problem(puzzle: Puzzle, method: str = "auto") -> str | None:
+def perception_problem(puzzle: Puzzle) -> str | None:
     """Why perception cannot read the puzzle's inputs (None when every input holds 1..9 objects)."""
     boards = [(f"example {e} input", ex.input) for e, ex in enumerate(puzzle.examples)]
     boards.append(("the query input", puzzle.query))
@@ -67,7 +67,7 @@ def perception_problem(puzzle: Puzzle, method: str = "auto") -> str | None:
         ink = float((np.asarray(board) < 128).mean())
         if ink > MAX_INK:
             return f"{where} is {ink:.0%} ink, not black objects on white (an inverted or all-black image?)"
-        count = len(split_objects(board, method))  # type: ignore[arg-type]
+        count = len(split_objects(board))
         if count == 0:
             return f"perception finds no object on {where}"
         if count > MAX_OBJECTS:
@@ -75,9 +75,9 @@ def perception_problem(puzzle: Puzzle, method: str = "auto") -> str | None:
     return None
 
 
-def abstain_reason(puzzle: Puzzle, solution, method: str = "auto") -> str | None:
+def abstain_reason(puzzle: Puzzle, solution) -> str | None:
     """The first sign that ``solution`` is a guess (see the module docstring), or None."""
-    problem = perception_problem(puzzle, method)
+    problem = perception_problem(puzzle)
     if problem is not None:
         return problem
     n_options = len(solution.scores)
@@ -98,14 +98,14 @@ def examples_won(solution) -> int | None:
     return solution.examples_solved
 
 
-def settle(puzzle: Puzzle, solution, seed: int, method: str = "auto") -> None:
+def settle(puzzle: Puzzle, solution, seed: int) -> None:
     """Break a tie for the best option at random under ``seed``, then abstain (confidence at chance,
     ``abstain`` and its reason set) when the puzzle could not be read. Changes ``solution`` in place."""
     tied = tied_best(solution.scores, solution.details.get("temperature"))
     if len(tied) > 1:
         solution.answer = int(tie_rng(seed, puzzle.id).choice(tied))
         solution.details["tied_options"] = tied
-    reason = abstain_reason(puzzle, solution, method)
+    reason = abstain_reason(puzzle, solution)
     if reason is not None:
         solution.abstain = True
         solution.abstain_reason = reason

@@ -90,7 +90,6 @@ class SolverSettings:
     manifold: str = DEFAULT_KIND
     device: str = "auto"                   # auto | cpu | cuda | cuda:N (auto: CUDA when available)
     seed: int = 0
-    perception: str = "auto"
     ga: GAConfig = field(default_factory=GAConfig)
 
     def __post_init__(self) -> None:
@@ -118,7 +117,7 @@ class Solver:
         """The latent manifold, loaded on first use and kept."""
         if self._manifold is None:
             s = self.settings
-            self._manifold = load_manifold(s.checkpoint, s.manifold, resolve_device(s.device), s.perception)
+            self._manifold = load_manifold(s.checkpoint, s.manifold, resolve_device(s.device))
         return self._manifold
 
     def solve(self, puzzle: Puzzle, with_images: bool = False) -> Solution:
@@ -129,7 +128,7 @@ class Solver:
             _ = self.manifold  # loading the model is not part of a puzzle's time
         start = time.perf_counter()
         solution = self._solve(puzzle, with_images)
-        settle(puzzle, solution, self.settings.seed, self.settings.perception)
+        settle(puzzle, solution, self.settings.seed)
         solution.seconds = time.perf_counter() - start
         return solution
 
@@ -195,19 +194,10 @@ class GASolver(Solver):
         seed_everything(self.settings.seed)
         encoded, scorer = self.prepare(puzzle)
         config = self.settings.ga
-        objective = Objective(scorer, match_weight(self.manifold.kind, config.match_weight), config.set_cost,
-                              config.clamp_cost)
+        objective = Objective(scorer, match_weight(self.manifold.kind, config.match_weight))
         result: GAResult = run_ga(objective, config, seed=self.settings.seed,
                                   starts=start_genomes(encoded, scorer.layout, config.starts))
         solution = rule_solution(self.name, scorer, result.best, with_images, logbook=result.logbook,
                                  generations=result.generations, stopped_early=result.stopped_early,
                                  slots=encoded.n_slots)
-        members = result.hall_of_fame[: max(1, config.ensemble)]
-        if len(members) > 1:
-            batch = torch.from_numpy(np.stack(members).astype(np.float32))
-            d = scorer.distances(batch, query=True)[:, 0]                               # (k, O)
-            probs = torch.softmax(-d / scorer.temperature, dim=-1).mean(0).cpu().numpy()
-            solution.answer = int(np.argmax(probs))
-            solution.scores = (-d.mean(0)).cpu().numpy().tolist()
-            solution.confidence = float(probs[solution.answer])
         return solution
