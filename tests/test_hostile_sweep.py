@@ -128,6 +128,8 @@ def test_nothing_is_written_into_a_shipped_folder(world, tmp_path):
     fails("traverse", world.run, world.puzzle / "query.png", "--figure", shipped / "t.png", says=says)
     fails("evaluate", world.puzzle, "--solver", "pixel", "--json-out", shipped / "e.json", says=says)
     fails("train", "--data", "objects", "--out", shipped / "run", *TRAIN, says=says)
+    model = shipped / "objects"  # resuming a shipped model: it has no train_state.pt, so --init-from is named
+    fails("train", "--resume", model, "--steps", "9000", *TRAIN, says=(model, f"--init-from {model} --out NEW_RUN"))
     assert snapshot(shipped) == before
 
 

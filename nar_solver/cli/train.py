@@ -126,6 +126,7 @@ def command(preset, config_file, out, resume, init_from, progress, figures, tens
     SIGTERM saves the step reached and exits 130 / 143 (continue with --resume)."""
     from nar_solver.cli._outputs import check_outputs
     from nar_solver.distributed import DistContext
+    from nar_solver.run.folder import RunFolder
     from nar_solver.train import TrainConfig
     from nar_solver.train.loop import train_run
 
@@ -136,6 +137,7 @@ def command(preset, config_file, out, resume, init_from, progress, figures, tens
             raise NarError("--preset and --config cannot be combined with --resume (the run keeps its settings)")
         if init_from is not None:
             raise NarError("--init-from starts a new run: give it with --out, not --resume")
+        RunFolder(resume).check_resumable()  # first: a shipped model lacks train_state.pt; say --init-from
         check_outputs([], folders=[resume])  # never a shipped folder; the run is its own input
         result = train_run(options, resume, resume=True, progress=progress, figures=figures, tensorboard=tensorboard)
     else:
