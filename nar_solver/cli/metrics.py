@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from nar_solver.cli._choices import MAX_SEED, METRIC_PRESETS, WORLD_NAMES
+from nar_solver.cli._console import stdout_console
 from nar_solver.cli._options import RenamingCommand, device_option, threads_option
 from nar_solver.cli._outputs import default_folder
 from nar_solver.io import atomic_write_json, check_writable
@@ -107,7 +108,7 @@ def command(run: Path, data: str | None, preset: str | None, seed: int, device: 
     report.run["preset"] = name
     out = json_out or default_folder("metrics", run) / f"metrics-{report.world}{'' if name == 'full' else '-' + name}.json"
     atomic_write_json(out, report.to_json())
-    stdout = Console()
+    stdout = stdout_console()
     stdout.print(_summary_table(report))
     stdout.print(_factor_table(report))
     stdout.print(f"{report.seconds:.1f} s; report written to {out}")
