@@ -146,3 +146,21 @@ def test_tuning_figure_ticks_are_readable_and_every_line_is_dark(tmp_path, monke
     for line in lines:  # relative luminance well below white's 1.0 (viridis's last, yellow, was 0.87)
         r, g, b = to_rgb(line.get_color())
         assert 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.6, line.get_label()
+
+
+def test_evaluate_set_runs_resumable_in_one_process_and_refuses_resume_under_torchrun(tmp_path):
+    from nar_solver.distributed import DistContext
+    from nar_solver.errors import NarError
+    from nar_solver.evaluate.partial import PartialLog
+    from nar_solver.evaluate.puzzle_run import evaluate_set
+    from nar_solver.evaluate.sharded import as_entries
+    from nar_solver.solve.baselines import PixelAnalogySolver
+    from nar_solver.world.puzzle import generate_puzzles
+
+    entries = as_entries(generate_puzzles(3, 3, "shift1"))
+    log = PartialLog(tmp_path / "r.partial.jsonl")
+    run = evaluate_set(entries, PixelAnalogySolver(), log=log, header={"h": 1}, ctx=DistContext())
+    assert run.interrupted is None and run.log is log and run.report.n == 3
+    assert len(log.path.read_text().splitlines()) == 1 + 3          # the header, then a line per puzzle
+    with pytest.raises(NarError, match="--resume is for one process"):
+        evaluate_set(entries, PixelAnalogySolver(), resume=True, ctx=DistContext(rank=0, world_size=2))
