@@ -26,6 +26,7 @@ from nar_solver.cli import main
 from nar_solver.errors import PuzzleError
 from nar_solver.world.formats import load_grey_png, save_puzzle, write_fewshot, write_puzzle_folders
 from nar_solver.world.puzzle import generate_puzzles
+from figure_helpers import capture_figures, tick_labels, tile
 from train_helpers import train_tiny
 
 Z_DIM = 4
@@ -258,12 +259,18 @@ def test_traverse_refuses_unreadable_images(world, tmp_path):
         image_fails(path, f"unsupported image mode '{mode}'")
 
 
-def test_traverse_accepts_rgba_and_palette_and_checks_its_options(world, tmp_path):
+def test_traverse_accepts_rgba_and_palette_and_checks_its_options(world, tmp_path, monkeypatch):
+    drawn = capture_figures(monkeypatch)
+    original = load_grey_png(world.puzzle / "query.png")
     for mode in ("RGBA", "P"):
         path = tmp_path / f"{mode}.png"
-        Image.open(world.puzzle / "query.png").convert(mode).save(path)
+        grey = Image.open(world.puzzle / "query.png")
+        # an adaptive palette holds every grey of the image: the palette file is the same picture
+        (grey.convert("RGBA") if mode == "RGBA" else grey.convert("P", palette=Image.ADAPTIVE, colors=256)).save(path)
         succeeds("traverse", world.run, path, "--figure", tmp_path / f"t-{mode}.png", "--steps", "3")
-        assert (tmp_path / f"t-{mode}.png").stat().st_size > 1000
+        figure = drawn[f"t-{mode}.png"]
+        assert figure.path.is_file() and len(tick_labels(figure.panels[0])) == Z_DIM
+        assert np.array_equal(tile(figure.picture(), 0, 0), original)   # read as the same grey image
     image = world.puzzle / "query.png"
     usage_error("traverse", world.run, image, "--steps", "-3", says=("--steps", "-3 is not in the range 1<=x<=101"))
     fails("traverse", world.run, image, "--from", "nan", says=("--from and --to must be finite",))

@@ -48,9 +48,13 @@ def library_value(module: str, name: str) -> Any:
     lines = text[match.end():].splitlines()
     for end in range(1, len(lines) + 1):  # a tuple may span lines: the shortest prefix that parses
         try:
-            return _literal(ast.parse("\n".join(lines[:end]).strip(), mode="eval").body)
+            node = ast.parse("\n".join(lines[:end]).strip(), mode="eval").body
         except SyntaxError:
             continue
+        try:
+            return _literal(node)
+        except (ValueError, TypeError):
+            break
     raise LookupError(f"nar_solver.{module}.{name} is not a literal")
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from nar_solver.cli._choices import MAX_SEED, METRIC_PRESETS, WORLD_NAMES
+from nar_solver.cli._console import stdout_console
 from nar_solver.cli._options import RenamingCommand, device_option, threads_option
 from nar_solver.cli._outputs import check_outputs, default_folder, stop_cleanly
 from nar_solver.io import atomic_write_json
@@ -114,7 +115,7 @@ def command(run: Path, data: str | None, preset: str | None, seed: int, device: 
         report.run["preset"] = name
         out = json_out or folder / f"metrics-{report.world}{'' if name == 'full' else '-' + name}.json"
         atomic_write_json(out, report.to_json())
-    stdout = Console()
+    stdout = stdout_console()
     stdout.print(_summary_table(report))
     stdout.print(_factor_table(report))
     stdout.print(f"{report.seconds:.1f} s; report written to {out}")

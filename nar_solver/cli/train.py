@@ -185,6 +185,14 @@ def init_config(init_from: Path, preset: str | None, config_file: Path | None, o
     return base.replace(init_from=str(source.path.resolve())).resolve()
 
 
+def spread_share(spread: float) -> str:
+    """The reconstructions' spread as a share of the inputs' that says something at every size:
+    "12%", "0.4%", "under 0.1%" (never "0.00")."""
+    if spread < 0.001:
+        return "under 0.1%"
+    return f"{spread:.0%}" if spread >= 0.1 else f"{spread:.1%}"
+
+
 def print_summary(run: Path) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -216,7 +224,8 @@ def print_summary(run: Path) -> None:
     console.print(table)
     spread = s.get("recon_spread")
     if spread is not None and spread < MEAN_IMAGE_SPREAD:
-        console.print(f"[yellow]warning:[/] the reconstructions are still close to the mean image (they vary "
-                      f"{spread:.2f} as much as the inputs): the mean-image plateau of docs/training.md; "
+        console.print(f"[yellow]warning:[/] the reconstructions are still close to the mean image (their "
+                      f"spread across images is {spread_share(spread)} of the inputs'): the mean-image plateau of "
+                      "docs/training.md; "
                       f"train longer with --resume {s['run']} --steps N, or see --tc-warmup there",
                       soft_wrap=True)

@@ -68,7 +68,7 @@ def command(run, image, start, stop, steps, dims, mode, figure, gif, device, thr
     from nar_solver.device import resolve_device, set_cpu_threads
     from nar_solver.figures import row_label, row_order, traversal_gif, traversal_grid
     from nar_solver.run.checkpoint import load_model
-    from nar_solver.run.dimension_names import dimension_factors
+    from nar_solver.run.dimension_names import read_dimension_names
     from nar_solver.model.traversal import sweep_values, traverse
     from nar_solver.train.report import training_kl
     from nar_solver.world.formats import load_grey_png
@@ -85,7 +85,7 @@ def command(run, image, start, stop, steps, dims, mode, figure, gif, device, thr
     recon, sweeps, mu = traverse(model.vae, picture, values, dim_list, mode)
     dim_list = dim_list if dim_list is not None else list(range(model.vae.z_dim))
     kl = training_kl(model, resolved)
-    factors = dimension_factors(run)
+    factors = read_dimension_names(run)
     notes = [f"mu {mu[d]:+.2f}" for d in dim_list]
     traversal_grid(picture, recon, sweeps, values, dim_list, out, row_notes=notes, mode=mode,
                    title=f"{Path(run).name}: {Path(image).name}", kl=kl, factors=factors)

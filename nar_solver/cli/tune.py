@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from nar_solver.cli._choices import GA_MAX_GENERATIONS, GA_MAX_POPULATION, TUNE_MAX_REPEATS, finite
+from nar_solver.cli._console import stdout_console
 from nar_solver.cli._outputs import default_folder
 from nar_solver.cli._puzzle_runs import claim_outputs, load_set, partial_log, run_header, warn_skip
 from nar_solver.cli._options import RenamingCommand
@@ -48,7 +49,6 @@ def command(path, problems, images, populations, generation_list, checkpoint, ma
     json_out = json_out or folder / "tune.json"
     claim_outputs([figure, json_out], [path, problems, images, checkpoint], json_out)  # before the sweep
     log = partial_log(json_out, resume)
-    from rich.console import Console
 
     from nar_solver.evaluate.resumable import incomplete_skips, read_all  # torch from here on
     from nar_solver.evaluate.tuning import parse_int_list, tune
@@ -79,7 +79,7 @@ def command(path, problems, images, populations, generation_list, checkpoint, ma
     checkpoint_name = None if manifold_obj.source is None else str(manifold_obj.source)
     header = run_header("tune", path, problems, {**settings.to_json(), "checkpoint": checkpoint_name,
                                                  "repeats": repeats, "puzzles": len(puzzles)})
-    console = Console()
+    console = stdout_console()
     console.print(f"{len(puzzles)} puzzles, {len(pops) * len(gens)} settings")
     report = tune(puzzles, pops, gens, settings, manifold_obj, tolerance, repeats=repeats,
                   progress=lambda p: console.print(
@@ -115,7 +115,6 @@ def print_points(report, console) -> None:
         table.add_row(str(p.population), str(p.generations), f"{p.accuracy:.1%}", f"{low:.1%}-{high:.1%}",
                       f"{p.seconds_per_puzzle:.3f}", "yes" if p.pareto else "",
                       "[bold green]recommended[/]" if p.recommended else "")
-    console.width = max(console.width, 100)
     console.print(table)
     rec = report.recommended
     console.print("Pareto front: " + ", ".join(f"{p.population}x{p.generations}" for p in report.pareto))
