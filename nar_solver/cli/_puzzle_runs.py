@@ -2,6 +2,7 @@
 the partial results file that --resume continues (docs/solver.md, "Evaluating")."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -28,12 +29,13 @@ def load_set(path: Path | None, problems: Path | None, images: Path | None, limi
 def claim_outputs(outputs: list[Path | None], inputs: list[Path | None], json_out: Path | None) -> None:
     """Check the outputs against the inputs before any work (:func:`nar_solver.cli._outputs.check_outputs`),
     then hold the lock of ``json_out`` until the command ends, so a second evaluate or tune (with or
-    without --resume) on the same report is refused instead of solving every puzzle again."""
+    without --resume) on the same report is refused instead of solving every puzzle again. Under
+    torchrun only rank 0, the rank that writes the report, holds it."""
     from nar_solver.cli._outputs import check_outputs
     from nar_solver.run.lock import output_lock
 
     check_outputs(outputs, inputs)
-    if json_out is not None:
+    if json_out is not None and os.environ.get("RANK", "0") in ("", "0"):  # under torchrun rank 0 writes it
         click.get_current_context().with_resource(output_lock(json_out))
 
 

@@ -112,7 +112,8 @@ def config_options(func):
 @click.option("--init-from", "init_from", type=click.Path(path_type=Path), default=None,
               help="Fine-tune: start a new run (--out) from the VAE weights of this run folder (a shipped "
                    "model, or any run without train_state.pt), with its settings unless options change them "
-                   "(not its architecture or z_dim); optimisers and steps start afresh.")
+                   "(not its architecture or z_dim); optimisers and steps start afresh  [default: none, fresh "
+                   "weights]")
 @config_options
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show the progress bar.")
 @click.option("--figures/--no-figures", default=True, show_default=True, help="Draw the figures when training ends.")
