@@ -154,12 +154,30 @@ def test_a_full_disk_never_leaves_a_torn_figure(world, tmp_path, monkeypatch):
     assert not list(tmp_path.rglob(".*.tmp"))
 
 
+class _FullDisk:
+    """A file handle on a full disk: every write fails with ENOSPC."""
+
+    def __init__(self, handle):
+        self.handle = handle
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.handle.close()
+
+    def write(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
 def test_a_full_disk_in_generate_names_the_file(tmp_path, monkeypatch):
     import nar_solver.io as nio
 
-    monkeypatch.setattr(nio.os, "fsync", _no_space)
+    real = nio.os.fdopen
+    monkeypatch.setattr(nio.os, "fdopen", lambda fd, *args, **kwargs: _FullDisk(real(fd, *args, **kwargs)))
     line = fails("generate", tmp_path / "gen", "-n", "1", code=1, says=("No space left on device",))
     assert str(tmp_path / "gen") in line and ".png" in line
+    assert not list((tmp_path / "gen").rglob("*.png")) and not list((tmp_path / "gen").rglob(".*.tmp"))
 
 
 def test_metrics_checks_its_default_output_folder_before_measuring(world, tmp_path, monkeypatch):

@@ -143,8 +143,9 @@ def png_bytes(image: np.ndarray) -> bytes:
 
 
 def save_grey_png(image: np.ndarray, path: str | Path) -> None:
-    """Write ``image`` as a PNG atomically (a full disk names this file, and leaves no torn PNG)."""
-    atomic_write_bytes(path, png_bytes(image))
+    """Write ``image`` as a PNG atomically (a full disk names this file, and leaves no torn PNG);
+    not fsynced one by one: the puzzle.json written after them is."""
+    atomic_write_bytes(path, png_bytes(image), sync=False)
 
 
 # ----------------------------------------------------------------------------------------------
