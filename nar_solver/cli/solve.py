@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from nar_solver.cli._choices import SOLVER_NAMES
-from nar_solver.cli._solver_options import checked_manifold, ga_options, model_options, settings_from
+from nar_solver.cli._solver_options import checked_manifold, confidence_option, ga_options, model_options, settings_from
 from nar_solver.errors import PuzzleError
 from nar_solver.io import check_writable
 
@@ -18,6 +18,7 @@ from nar_solver.io import check_writable
               help="The GA, or a baseline (docs/solver.md).")
 @model_options
 @ga_options
+@confidence_option
 @click.option("--index", type=click.IntRange(min=0), default=None,
               help="Which puzzle to solve when PUZZLE holds several (a folder of puzzles, a few-shot-nar "
                    "set), counting from 0  [default: the only puzzle in PUZZLE]")
@@ -28,7 +29,7 @@ from nar_solver.io import check_writable
               help="Write a PNG: the examples with the rule's predictions and margins, the query, its "
                    "prediction, the right and the chosen option.")
 def command(puzzle: Path, solver_name: str, checkpoint, manifold, device, seed, distance, strict, population,
-            generations, index, as_json: bool, figure: Path | None) -> None:
+            generations, min_confidence, index, as_json: bool, figure: Path | None) -> None:
     """Solve the puzzle in PUZZLE (a puzzle folder, or one of a set with --index) and show why:
     the option scores, the rule in words, how well it reproduces the examples."""
     if figure is not None:
@@ -48,7 +49,8 @@ def command(puzzle: Path, solver_name: str, checkpoint, manifold, device, seed, 
     from nar_solver.solve.registry import make_solver  # torch: only now that there is a puzzle to solve
     from nar_solver.solve.report import solve_report
 
-    settings = settings_from(checkpoint, manifold, device, seed, distance, population, generations)
+    settings = settings_from(checkpoint, manifold, device, seed, distance, population, generations,
+                             min_confidence)
     solver = make_solver(solver_name, settings)
     checked_manifold(solver, strict)
     solution = solver.solve(chosen, with_images=figure is not None)

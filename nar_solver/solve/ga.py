@@ -32,6 +32,8 @@ MIN_POPULATION = 3
 #: 128 x 50), small enough that one search cannot exhaust memory or run for days.
 MAX_POPULATION = 4096
 MAX_GENERATIONS = 10_000
+#: When pixel distances score chromosomes during the search (GAConfig.pixel_search).
+PIXEL_SEARCH: tuple[str, ...] = ("always", "fallback", "never")
 
 
 @dataclass
@@ -59,8 +61,16 @@ class GAConfig:
                                        # others; None: fitness.MATCH_WEIGHTS of the manifold
     set_cost: float = 0.0         # Occam penalty (nats of fitness) per set dimension (an ablation: off)
     clamp_cost: float = 0.0       # ... per unit of clamp-interval narrowing
-    distance: str = "code"
+    distance: str = "code"        # how predictions are compared with the options (fitness.DISTANCES)
     temperature: float | None = None
+    pixel_search: str = "always"  # pixel distances only: "always" scores every chromosome of every
+                                  # generation by its decoded images (a decoder pass per generation:
+                                  # seconds per puzzle on a CPU); "never" searches in code space and
+                                  # scores the ``rerank`` best and the answer by decoded images;
+                                  # "fallback" does that, then searches in pixels (from the code
+                                  # search's best) only when the best does not win every example
+                                  # by ``stop_margin`` in pixels (docs/solver.md)
+    rerank: int = 2               # hall-of-fame chromosomes re-scored by decoded images (code search)
 
     def __post_init__(self) -> None:
         if self.population < MIN_POPULATION:
@@ -73,6 +83,10 @@ class GAConfig:
             raise NarError(f"generations must be at most {MAX_GENERATIONS}, got {self.generations}")
         if not 0 <= self.elite < self.population:
             raise NarError(f"elite must be in 0..population-1, got {self.elite}")
+        if self.pixel_search not in PIXEL_SEARCH:
+            raise NarError(f"pixel_search must be one of {', '.join(PIXEL_SEARCH)}, got {self.pixel_search!r}")
+        if not 1 <= self.rerank <= self.population:
+            raise NarError(f"rerank must be in 1..population, got {self.rerank}")
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -205,7 +219,7 @@ def run_ga(objective: Objective, config: GAConfig, seed: int = 0, starts: Sequen
     population = [_individual(np.clip(np.asarray(s, dtype=np.float64), layout.lower(), layout.upper()))
                   for s in list(starts)[: config.population]]
     population += [toolbox.individual() for _ in range(config.population - len(population))]
-    hof = tools.HallOfFame(max(1, config.elite, config.ensemble), similar=np.array_equal)
+    hof = tools.HallOfFame(max(1, config.elite, config.ensemble, config.rerank), similar=np.array_equal)
     stats, logbook = _statistics()
 
     evaluate(objective, population)

@@ -134,7 +134,8 @@ class LatentManifold:
             raise NarError(f"unknown normalisation {normalisation!r}; choose one of {', '.join(NORMALISATIONS)}")
         self.kind = kind
         self.device = torch.device(device)
-        self.vae = vae.to(self.device).eval()
+        # channels_last: the decoder's convolutions run ~1.3x faster on a CPU (bench/pixel_scoring.py)
+        self.vae = vae.to(self.device).eval().to(memory_format=torch.channels_last)
         self.z_dim = int(vae.z_dim)
         self.low = torch.as_tensor(np.asarray(latent_low), dtype=torch.float32, device=self.device).flatten()
         self.high = torch.as_tensor(np.asarray(latent_high), dtype=torch.float32, device=self.device).flatten()

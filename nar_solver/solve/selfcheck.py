@@ -44,6 +44,15 @@ def solved_mask(distances: torch.Tensor, answers: torch.Tensor, separation: torc
     return (right < others.min(-1).values) & (right <= fraction * separation)
 
 
+def nearest_mask(distances: torch.Tensor, answers: torch.Tensor) -> torch.Tensor:
+    """(E, O) prediction-to-option distances -> (E,) bool: the right option strictly nearest
+    (the self-check of the pure latent manifolds, in pixels of the decoded prediction)."""
+    e = torch.arange(answers.numel(), device=answers.device)
+    others = distances.clone()
+    others[e, answers] = float("inf")
+    return distances[e, answers] < others.min(-1).values
+
+
 def ratios(distances: torch.Tensor, answers: torch.Tensor, separation: torch.Tensor) -> torch.Tensor:
     """(E,) distance to the right option over that option's separation (0 = exact reproduction)."""
     e = torch.arange(answers.numel(), device=answers.device)
