@@ -8,17 +8,19 @@ every one still equals the library's. Commands import the library, and rich, ins
 """
 from __future__ import annotations
 
+from nar_solver import defaults
+
 #: nar_solver.solve.registry.SOLVER_NAMES
 SOLVER_NAMES: tuple[str, ...] = ("ga", "latent-arithmetic", "pixel", "options-only", "random")
 #: nar_solver.solve.manifold.KINDS and DEFAULT_KIND
 MANIFOLD_KINDS: tuple[str, ...] = ("objects-xy", "objects", "board")
-DEFAULT_MANIFOLD = "objects-xy"
+DEFAULT_MANIFOLD = defaults.MANIFOLD  # nar_solver/defaults.py: the one place to change it
 #: nar_solver.solve.fitness.DISTANCES
 DISTANCES: tuple[str, ...] = ("code", "pixel-mse", "pixel-bce", "ssim")
 #: nar_solver.solve.ga.GAConfig() defaults the options show
 GA_POPULATION = 32
 GA_GENERATIONS = 25
-GA_DISTANCE = "code"
+GA_DISTANCE = defaults.DISTANCE
 GA_ELITE = 2
 #: nar_solver.solve.ga.MIN_POPULATION
 GA_MIN_POPULATION = 3

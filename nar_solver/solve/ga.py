@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from deap import algorithms, base, creator, tools
 
+from nar_solver import defaults
 from nar_solver.errors import NarError
 from nar_solver.solve.fitness import Objective
 from nar_solver.solve.transform import DELTA, GENES, SWITCH, VALUE, GenomeLayout
@@ -61,7 +62,7 @@ class GAConfig:
                                        # others; None: fitness.MATCH_WEIGHTS of the manifold
     set_cost: float = 0.0         # Occam penalty (nats of fitness) per set dimension (an ablation: off)
     clamp_cost: float = 0.0       # ... per unit of clamp-interval narrowing
-    distance: str = "code"        # how predictions are compared with the options (fitness.DISTANCES)
+    distance: str = defaults.DISTANCE  # how predictions are compared with the options (fitness.DISTANCES)
     temperature: float | None = None
     pixel_search: str = "always"  # pixel distances only: "always" scores every chromosome of every
                                   # generation by its decoded images (a decoder pass per generation:

@@ -34,6 +34,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from nar_solver import defaults
 from nar_solver.errors import CheckpointError, NarError
 from nar_solver.model.images import to_ink
 from nar_solver.run.checkpoint import load_model
@@ -42,7 +43,7 @@ from nar_solver.solve.perception import PerceivedObject, split_objects, whole_bo
 from nar_solver.world.board import GRID, IMAGE_SIZE, MARGIN, TILE, tile_origin
 
 KINDS: tuple[str, ...] = ("objects-xy", "objects", "board")
-DEFAULT_KIND = "objects-xy"
+DEFAULT_KIND = defaults.MANIFOLD
 NORMALISATIONS: tuple[str, ...] = ("range", "quantile")
 
 #: A dimension whose training-data range is below this (in latent units) is treated as collapsed.
