@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nar_solver.evaluate.disentanglement import (
+from nar_solver.metrics.runner import (
     REPORT_VERSION,
     UNSUPERVISED_KEYS,
     DisentanglementSettings,
@@ -151,9 +151,9 @@ def final_losses(run: Path) -> dict:
 
 def plot_table(results: list[dict], worlds: list[str], path: Path) -> None:
     """One panel per world: every metric per objective, a bar for the seed mean and a dot per seed."""
-    from nar_solver.figures import _pyplot, _save
+    from nar_solver.figures import pyplot, save_figure
 
-    fig, axes = _pyplot().subplots(len(worlds), 1, figsize=(9, 3.2 * len(worlds)), squeeze=False)
+    fig, axes = pyplot().subplots(len(worlds), 1, figsize=(9, 3.2 * len(worlds)), squeeze=False)
     width = 0.8 / len(METHODS)
     for ax, world in zip(axes[:, 0], worlds):
         for m, (method, (title, _)) in enumerate(METHODS.items()):
@@ -171,7 +171,7 @@ def plot_table(results: list[dict], worlds: list[str], path: Path) -> None:
         ax.grid(axis="y", alpha=0.3)
     axes[0, 0].legend(fontsize=7, ncol=2)
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def format_table(results: list[dict], worlds: list[str], steps: int, seeds: list[int],
@@ -203,9 +203,9 @@ def reference_rows(worlds: list[str], preset: str, seed: int = 0, rotations: int
     """What the metrics give for synthetic codes with each world's factor sizes: the scale to read
     the trained models' numbers against (a perfect code is not 1 on every metric, and a rotated
     one is not 0 on every metric)."""
-    from nar_solver.evaluate.disentanglement import evaluate_disentanglement
+    from nar_solver.metrics.runner import evaluate_disentanglement
     from nar_solver.data import make_world
-    from nar_solver.evaluate.factors import CodedWorld
+    from nar_solver.metrics.sampling import CodedWorld
 
     settings = DisentanglementSettings.preset(preset)
     lines = []

@@ -14,7 +14,7 @@ from nar_solver.errors import NarError, from_os_error
 from nar_solver.io import make_folder
 from nar_solver.world.board import IMAGE_SIZE
 
-#: A tile of a grid figure: one image and the 2-pixel separator of :func:`_tile_grid`.
+#: A tile of a grid figure: one image and the 2-pixel separator of :func:`tile_grid`.
 _CELL = IMAGE_SIZE + 2
 
 _LOSS_PANELS = (
@@ -27,7 +27,8 @@ _LOSS_PANELS = (
 )
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib.pyplot on the file-only Agg backend (no display needed); imported on first use."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -36,7 +37,7 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path: str | Path) -> Path:
+def save_figure(fig, path: str | Path) -> Path:
     """Write the figure to exactly ``path`` (PNG unless its suffix names another format matplotlib
     writes); a bad path is a one-line NarError, not a traceback."""
     path = Path(path)
@@ -50,13 +51,13 @@ def _save(fig, path: str | Path) -> Path:
     except ValueError as err:  # matplotlib: "Format 'xyz' is not supported"
         raise NarError(f"cannot write a figure of this type ({' '.join(str(err).split())})", path) from None
     finally:
-        _pyplot().close(fig)
+        pyplot().close(fig)
     return path
 
 
 def plot_losses(rows: Sequence[dict[str, Any]], path: str | Path, title: str = "") -> Path:
     """Loss curves against steps: reconstruction, KL, TC (with the Gaussian-fit TC), D loss and accuracy."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(2, 3, figsize=(13, 6.5))
     steps = np.array([r["step"] for r in rows], dtype=float)
     for ax, (key, label) in zip(axes.flat, _LOSS_PANELS):
@@ -79,10 +80,10 @@ def plot_losses(rows: Sequence[dict[str, Any]], path: str | Path, title: str = "
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
-def _tile_grid(images: np.ndarray, pad: int = 2, value: int = 200) -> np.ndarray:
+def tile_grid(images: np.ndarray, pad: int = 2, value: int = 200) -> np.ndarray:
     """(rows, cols, h, w) uint8 -> one image with ``pad`` px separators."""
     rows, cols, h, w = images.shape
     out = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad), value, dtype=np.uint8)
@@ -103,8 +104,8 @@ def reconstruction_grid(inputs: np.ndarray, reconstructions: np.ndarray, path: s
     for i in range(n):
         b, c = divmod(i, columns)
         grid[2 * b, c], grid[2 * b + 1, c] = inputs[i], reconstructions[i]
-    plt = _pyplot()
-    picture = _tile_grid(grid)
+    plt = pyplot()
+    picture = tile_grid(grid)
     fig, ax = plt.subplots(figsize=(columns * 0.9 + 0.8, 2 * blocks * 0.9 + 0.4))
     ax.imshow(picture, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
     ax.set_xticks([])
@@ -112,7 +113,7 @@ def reconstruction_grid(inputs: np.ndarray, reconstructions: np.ndarray, path: s
     ax.set_yticklabels(["input" if r % 2 == 0 else "recon" for r in range(2 * blocks)], fontsize=7)
     if title:
         ax.set_title(title, fontsize=9)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 #: A dimension whose mean KL to the prior (nats, over training images) is below this carries no
@@ -185,8 +186,8 @@ def traversal_grid(image: np.ndarray, reconstruction: np.ndarray, sweeps: np.nda
         dead.append(is_dead)
         if is_dead:  # grey out what a dead dimension decodes: it carries nothing
             grid[r, lead:] = (0.35 * grid[r, lead:] + 0.65 * 200).astype(np.uint8)
-    plt = _pyplot()
-    picture = _tile_grid(grid)
+    plt = pyplot()
+    picture = tile_grid(grid)
     fig, ax = plt.subplots(figsize=(cols * 0.75 + 1.8, rows * 0.75 + 0.8))
     ax.imshow(picture, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
     ax.add_patch(Rectangle((1 + _CELL * recon_column, 1), _CELL - 1, _CELL * rows, fill=False, edgecolor="red",
@@ -207,7 +208,7 @@ def traversal_grid(image: np.ndarray, reconstruction: np.ndarray, sweeps: np.nda
                   fontsize=8)
     if title:
         ax.set_title(title, fontsize=9)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 # -- animated traversals (GIF, Pillow) ------------------------------------------------------------

@@ -97,7 +97,7 @@ def test_folder_source_reads_every_png_and_samples_epochs(tmp_path):
     assert {img.tobytes() for img in source.images} == {img.tobytes() for img in images}
     stream = BatchStream(source, seed=1, batches_per_step=2)
     # one epoch = 10 images = 5 batches of 2 (steps 0-1 and the first batch of step 2): all distinct
-    seen = [stream.numpy_batch(step, which, 2) for step in range(3) for which in range(2)][:5]
+    seen = [stream.batch(step, which, 2).numpy() for step in range(3) for which in range(2)][:5]
     assert len({img.tobytes() for batch in seen for img in batch}) == 10
 
 

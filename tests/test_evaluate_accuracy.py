@@ -52,7 +52,7 @@ def test_report_counts_breaks_down_and_follows_the_json_schema():
     data = json.loads(json.dumps(report.to_json()))
     assert {"accuracy", "n", "solver", "per_category", "results"} <= set(data)
     assert data["solver"] == "random" and data["n"] == 9
-    assert set(data["results"][0]) == {"id", "predicted", "answer", "correct", "seconds", "scores", "confidence",
+    assert set(data["results"][0]) == {"id", "answer", "correct_answer", "correct", "seconds", "scores", "confidence",
                                        "examples_solved", "n_examples", "categories", "abstain", "abstain_reason"}
     assert data["complete"] is True and data["n_skipped"] == 0 and data["abstained"] == 0
     assert data["results"][0]["correct"] is None

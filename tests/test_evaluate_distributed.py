@@ -103,13 +103,13 @@ SCRIPT = textwrap.dedent('''
     solver = Recording()
     report = evaluate_sharded(puzzles, solver)
     out = {"rank": ctx.rank, "seen": solver.seen, "ids": [r.id for r in report.results],
-           "predicted": [r.predicted for r in report.results],
-           "one_process": [r.predicted for r in evaluate(puzzles, PixelAnalogySolver()).results],
+           "predicted": [r.answer for r in report.results],
+           "one_process": [r.answer for r in evaluate(puzzles, PixelAnalogySolver()).results],
            "still_up": dist.is_initialized()}
     # a stochastic solver seeded per puzzle gives the same answers whichever rank solves a puzzle
     random = make_solver("random", SolverSettings(seed=4))
-    out["random"] = [r.predicted for r in evaluate_sharded(puzzles, random).results]
-    out["random_one_process"] = [r.predicted for r in evaluate(puzzles, random).results]
+    out["random"] = [r.answer for r in evaluate_sharded(puzzles, random).results]
+    out["random_one_process"] = [r.answer for r in evaluate(puzzles, random).results]
     failing = Recording()
     failing.fail_on = puzzles[1].id  # rank 1's first puzzle
     try:

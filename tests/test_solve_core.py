@@ -116,7 +116,7 @@ def test_fitness_prefers_the_right_option_and_margins_say_by_how_much():
     assert margins(d, answers)[:, 0].tolist() == pytest.approx([0.4, -0.4])
 
 
-def test_objective_adds_the_occam_cost_and_the_match_pull(manifold):
+def test_objective_adds_the_match_pull(manifold):
     encoded = encode_puzzle(shift_right_puzzle(), manifold)
     scorer = Scorer(encoded, manifold, GenomeLayout(encoded.n_slots, manifold.dims))
     genomes = torch.from_numpy(np.stack([scorer.layout.identity(), scorer.layout.from_parts(
@@ -125,8 +125,6 @@ def test_objective_adds_the_occam_cost_and_the_match_pull(manifold):
     plain, margin = Objective(scorer)(genomes)
     assert torch.allclose(plain, log_likelihood(distances, encoded.answers, scorer.temperature))
     assert torch.allclose(margin, margins(distances, encoded.answers) / scorer.temperature)
-    occam, _ = Objective(scorer, set_cost=2.0)(genomes)
-    assert occam[0] == pytest.approx(plain[0].item()) and occam[1] == pytest.approx(plain[1].item() - 2.0)
     pulled, _ = Objective(scorer, match=0.5)(genomes)
     right = distances[torch.arange(2)[:, None], torch.arange(encoded.n_examples), encoded.answers[None]]
     assert torch.allclose(pulled, plain - 0.5 * right.sum(-1) / scorer.temperature)
@@ -231,18 +229,6 @@ def test_quantile_map_is_monotone_pinned_and_invertible():
     grid = torch.linspace(-2.5, 1.5, 50)[:, None].repeat(1, 2)
     assert bool((qmap.forward(grid).diff(dim=0) >= -1e-6).all()), "monotone"
     assert torch.allclose(qmap.inverse(qmap.forward(codes)), codes, atol=1e-3)
-
-
-def test_occam_penalty_counts_sets_and_clamps():
-    from nar_solver.solve.transform import complexity
-
-    layout = GenomeLayout(1, 2)
-    plain = layout.identity()
-    g = layout.view(plain).copy()
-    g[0, SWITCH, 0] = 1.0
-    g[0, LOW, 1], g[0, HIGH, 1] = 0.2, 0.9
-    pen = complexity(layout, torch.tensor(np.stack([plain, g.reshape(-1)])).float(), 1.0, 2.0)
-    assert pen[0].item() == pytest.approx(0.0) and pen[1].item() == pytest.approx(1.0 + 2.0 * 0.3)
 
 
 def test_objects_xy_codes_hold_exact_grid_positions_and_decode_in_place():

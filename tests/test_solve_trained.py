@@ -125,7 +125,7 @@ def puzzle_folder(tmp_path, shift1_puzzles):
 
 
 SOLVE_KEYS = {"puzzle", "solver", "manifold", "answer", "scores", "confidence", "examples_solved", "n_examples",
-              "seconds", "known_answer", "correct", "margins", "reproduction", "rule", "generations",
+              "seconds", "correct_answer", "correct", "margins", "reproduction", "rule", "generations",
               "stopped_early", "logbook", "seed", "checkpoint", "version", "notes", "abstain", "abstain_reason"}
 
 
@@ -140,7 +140,7 @@ def test_solve_json_schema_and_reproducibility(tiny_checkpoint, puzzle_folder, s
     assert 0 <= data["answer"] < 4 and len(data["scores"]) == 4 and 0 < data["confidence"] <= 1
     assert 0 <= data["examples_solved"] <= data["n_examples"] == 6
     puzzle = shift1_puzzles[0]
-    assert data["puzzle"] == puzzle.id and data["known_answer"] == puzzle.query_answer
+    assert data["puzzle"] == puzzle.id and data["correct_answer"] == puzzle.query_answer
     assert data["correct"] == (data["answer"] == puzzle.query_answer)
     assert data["seed"] == 7 and data["manifold"] == "objects-xy" and data["solver"] == "ga"
     assert data["checkpoint"] == str(tiny_checkpoint.resolve())
@@ -207,10 +207,10 @@ def test_evaluate_json_out_schema(tiny_checkpoint, tmp_path):
     assert data["n"] == 3 and data["solver"] == "ga" and len(data["results"]) == 3
     assert data["settings"]["checkpoint"] == str(tiny_checkpoint.resolve())
     for row, puzzle in zip(data["results"], puzzles):
-        assert set(row) == {"id", "predicted", "answer", "correct", "seconds", "scores", "confidence",
+        assert set(row) == {"id", "answer", "correct_answer", "correct", "seconds", "scores", "confidence",
                             "examples_solved", "n_examples", "categories", "abstain", "abstain_reason"}
-        assert row["id"] == puzzle.id and row["answer"] == puzzle.query_answer
-        assert len(row["scores"]) == 4 and row["predicted"] == max(range(4), key=row["scores"].__getitem__)
+        assert row["id"] == puzzle.id and row["correct_answer"] == puzzle.query_answer
+        assert len(row["scores"]) == 4 and row["answer"] == max(range(4), key=row["scores"].__getitem__)
         assert 0.25 <= row["confidence"] <= 1 and 0 <= row["examples_solved"] <= row["n_examples"] == 6
         assert row["categories"]["family"] == "shift"
     # the same puzzle solved alone gives the same row

@@ -41,17 +41,11 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    """Attach every command module that exists; each defines a click command named ``command``."""
+    """Attach every command module; each defines a click command named ``command``."""
     import importlib
 
     for name in ("generate", "train", "plot", "traverse", "solve", "evaluate", "tune", "metrics", "probe"):
-        try:
-            module = importlib.import_module(f"nar_solver.cli.{name}")
-        except ModuleNotFoundError as err:
-            if err.name == f"nar_solver.cli.{name}":
-                continue  # command not built yet
-            raise
-        main.add_command(module.command)
+        main.add_command(importlib.import_module(f"nar_solver.cli.{name}").command)
 
 
 _register()

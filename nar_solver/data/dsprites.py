@@ -190,17 +190,3 @@ def check_factors(factors: np.ndarray) -> np.ndarray:
 def sample_factors(rng: np.random.Generator, n: int) -> np.ndarray:
     """Uniform random grid indices (n, 5), every factor independent (as in the full grid)."""
     return uniform_factors(FACTOR_SIZES, rng, n)
-
-
-def index_to_factors(index: np.ndarray) -> np.ndarray:
-    """Flat index into the published ordering (posY varies fastest, shape slowest) -> (N, 5)."""
-    index = np.atleast_1d(np.asarray(index, dtype=np.int64))
-    if index.size and (index.min() < 0 or index.max() >= NUM_IMAGES):
-        raise NarError(f"dSprites index must be 0..{NUM_IMAGES - 1}")
-    return np.stack(np.unravel_index(index, FACTOR_SIZES), axis=1).astype(np.int64)
-
-
-def factors_to_index(factors: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`index_to_factors`."""
-    factors = check_factors(factors)
-    return np.ravel_multi_index(tuple(factors.T), FACTOR_SIZES).astype(np.int64)

@@ -30,12 +30,6 @@ class BatchStream:
         self._pinned: list[tuple[torch.Tensor, torch.cuda.Event | None]] = []
         self._slot = 0
 
-    def numpy_batch(self, step: int, which: int, n: int) -> np.ndarray:
-        """The batch as uint8 numpy (n, 64, 64)."""
-        if self._images is not None:
-            return self._images[torch.from_numpy(self._indices(step, which, n)).to(self.device)].cpu().numpy()
-        return self.source.draw(np.random.default_rng([self.seed, self.rank, step, which]), n)
-
     def batch(self, step: int, which: int, n: int) -> torch.Tensor:
         """The batch as a uint8 tensor (n, 64, 64) on the stream's device."""
         if self._images is not None:

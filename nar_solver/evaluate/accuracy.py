@@ -28,9 +28,12 @@ from nar_solver.world.puzzle import Puzzle
 
 @dataclass
 class PuzzleResult:
+    """One solved puzzle. ``answer`` is the option the solver chose and ``correct_answer`` the right
+    one (None when the puzzle does not say), as in ``solve --json`` (docs/solver.md)."""
+
     id: str
-    predicted: int
-    answer: int | None
+    answer: int
+    correct_answer: int | None
     correct: bool | None
     seconds: float
     confidence: float
@@ -43,7 +46,7 @@ class PuzzleResult:
 
     def to_json(self) -> dict:
         """One row of ``evaluate --json-out`` (docs/solver.md, "Evaluating")."""
-        return {"id": self.id, "predicted": self.predicted, "answer": self.answer,
+        return {"id": self.id, "answer": self.answer, "correct_answer": self.correct_answer,
                 "correct": self.correct, "seconds": self.seconds, "scores": [float(s) for s in self.scores],
                 "confidence": float(self.confidence), "examples_solved": self.examples_solved,
                 "n_examples": self.n_examples, "categories": dict(self.categories),
@@ -51,8 +54,10 @@ class PuzzleResult:
 
     @classmethod
     def from_json(cls, row: dict) -> "PuzzleResult":
-        """Back from :meth:`to_json` (a resumed evaluation reads its finished puzzles so)."""
-        return cls(str(row["id"]), int(row["predicted"]), row["answer"], row["correct"], float(row["seconds"]),
+        """Back from :meth:`to_json` (a resumed evaluation reads its finished puzzles so). A row written
+        before the fields were renamed (``predicted`` chosen, ``answer`` right) reads the same."""
+        chosen, right = (row["answer"], row["correct_answer"]) if "correct_answer" in row else (row["predicted"], row["answer"])
+        return cls(str(row["id"]), int(chosen), right, row["correct"], float(row["seconds"]),
                    float(row["confidence"]), row["examples_solved"], dict(row["categories"]),
                    [float(v) for v in row["scores"]], row["n_examples"], bool(row.get("abstain", False)),
                    row.get("abstain_reason"))
@@ -198,9 +203,9 @@ def evaluate(puzzles: Iterable[Puzzle], solver: Solver,
 def solve_one(puzzle: Puzzle, solver: Solver) -> PuzzleResult:
     """Solve one puzzle and score its answer."""
     solution = solver.solve(puzzle)
-    answer = puzzle.query_answer
-    return PuzzleResult(str(puzzle.id), int(solution.answer), answer,
-                        None if answer is None else bool(solution.answer == answer),
+    right = puzzle.query_answer
+    return PuzzleResult(str(puzzle.id), int(solution.answer), right,
+                        None if right is None else bool(solution.answer == right),
                         float(solution.seconds), float(solution.confidence), solution.examples_solved,
                         categories_of(puzzle), [float(v) for v in solution.scores],
                         int(solution.n_examples), bool(solution.abstain), solution.abstain_reason)

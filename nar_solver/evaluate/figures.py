@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from nar_solver.evaluate.stats import error_bars, wilson_interval
-from nar_solver.figures import _pyplot, _save
+from nar_solver.figures import pyplot, save_figure
 
 #: Accuracy of picking one of four options at random.
 CHANCE = 0.25
@@ -16,7 +16,7 @@ CHANCE = 0.25
 def accuracy_figure(report, path: str | Path, category: str = "family") -> Path:
     """Bars of accuracy per value of ``category`` (default: family) and overall, each with its 95%
     Wilson interval and its puzzle count; a dotted line at chance (one of four options)."""
-    plt = _pyplot()
+    plt = pyplot()
     table = report.per_category().get(category, {})
     labels = list(table) + ["all"]
     correct = [t["correct"] for t in table.values()] + [report.correct]
@@ -39,13 +39,13 @@ def accuracy_figure(report, path: str | Path, category: str = "family") -> Path:
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def tuning_figure(report, path: str | Path) -> Path:
     """Accuracy against seconds per puzzle for every (population, generations) pair, the Pareto
     front as a line, the recommended default ringed."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     points = report.points
     pops = sorted({p.population for p in points})
@@ -74,4 +74,4 @@ def tuning_figure(report, path: str | Path) -> Path:
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)

@@ -56,12 +56,12 @@ def tied_best(scores, temperature: float | None) -> list[int]:
     return [int(i) for i in np.flatnonzero(scores >= scores.max() - tolerance)]
 
 
-def perception_problem(puzzle: Puzzle, method: str = "auto") -> str | None:
+def perception_problem(puzzle: Puzzle) -> str | None:
     """Why perception cannot read the puzzle's inputs (None when every input holds 1..9 objects)."""
     boards = [(f"example {e} input", ex.input) for e, ex in enumerate(puzzle.examples)]
     boards.append(("the query input", puzzle.query))
     for where, board in boards:
-        count = len(split_objects(board, method))  # type: ignore[arg-type]
+        count = len(split_objects(board))
         if count == 0:
             return f"perception finds no object on {where}"
         if count > MAX_OBJECTS:
@@ -69,9 +69,9 @@ def perception_problem(puzzle: Puzzle, method: str = "auto") -> str | None:
     return None
 
 
-def abstain_reason(puzzle: Puzzle, solution, method: str = "auto", min_confidence: float = 0.0) -> str | None:
+def abstain_reason(puzzle: Puzzle, solution, min_confidence: float = 0.0) -> str | None:
     """The first sign that ``solution`` is a guess (see the module docstring), or None."""
-    problem = perception_problem(puzzle, method)
+    problem = perception_problem(puzzle)
     if problem is not None:
         return problem
     n_options = len(solution.scores)
@@ -94,7 +94,7 @@ def examples_won(solution) -> int | None:
     return solution.examples_solved
 
 
-def settle(puzzle: Puzzle, solution, seed: int, method: str = "auto", min_confidence: float = 0.0) -> None:
+def settle(puzzle: Puzzle, solution, seed: int, min_confidence: float = 0.0) -> None:
     """Break a tie for the best option at random under ``seed``, then abstain (confidence at chance,
     ``abstain`` and its reason set) when the puzzle could not be read or the confidence is below
     ``min_confidence``. Changes ``solution`` in place."""
@@ -102,7 +102,7 @@ def settle(puzzle: Puzzle, solution, seed: int, method: str = "auto", min_confid
     if len(tied) > 1:
         solution.answer = int(tie_rng(seed, puzzle.id).choice(tied))
         solution.details["tied_options"] = tied
-    reason = abstain_reason(puzzle, solution, method, min_confidence)
+    reason = abstain_reason(puzzle, solution, min_confidence)
     if reason is not None:
         solution.abstain = True
         solution.abstain_reason = reason

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nar_solver.figures import _pyplot, _save
+from nar_solver.figures import pyplot, save_figure
 from nar_solver.solve.selfcheck import REPRODUCE_FRACTION
 
 _RIGHT = "#1a9641"
@@ -33,7 +33,7 @@ def solution_figure(puzzle, solution, path: str | Path) -> Path:
     framed green), then the query, its prediction and its options (chosen framed blue, or red when
     known to be wrong, with the right one green). A legend names the frames; the title says how
     many examples the rule reproduces (:mod:`nar_solver.solve.selfcheck`)."""
-    plt = _pyplot()
+    plt = pyplot()
     from matplotlib.patches import Patch
 
     examples = [ex for ex in puzzle.examples if ex.answer is not None]
@@ -84,4 +84,4 @@ def solution_figure(puzzle, solution, path: str | Path) -> Path:
                bbox_to_anchor=(0.5, 0.03))
     fig.text(0.5, 0.0, legend if margins is not None else "", ha="center", va="bottom", fontsize=5.5,
              color="#555555")
-    return _save(fig, path)
+    return save_figure(fig, path)

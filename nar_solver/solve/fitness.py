@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from nar_solver.errors import NarError
 from nar_solver.solve.encoding import CodeSets, EncodedPuzzle
 from nar_solver.solve.manifold import LatentManifold
-from nar_solver.solve.transform import GenomeLayout, apply_genomes, complexity
+from nar_solver.solve.transform import GenomeLayout, apply_genomes
 
 DISTANCES: tuple[str, ...] = ("code", "pixel-mse", "pixel-bce", "ssim")
 #: Softmax temperature per distance, in that distance's units (chosen by measurement).
@@ -207,23 +207,21 @@ class Objective:
     """What the GA maximises on one puzzle, for whole populations of chromosomes:
 
         log-likelihood of the right options (:func:`log_likelihood`)
-        - the Occam cost of the chromosome (:func:`nar_solver.solve.transform.complexity`)
         - ``match`` x (distances to the right options) / temperature
 
     Each call also says by how many temperatures the right option wins on each example (the
     search stops early once it wins on all of them by a margin).
     """
 
-    def __init__(self, scorer: Scorer, match: float = 0.0, set_cost: float = 0.0, clamp_cost: float = 0.0):
+    def __init__(self, scorer: Scorer, match: float = 0.0):
         self.scorer, self.layout = scorer, scorer.layout
-        self.match, self.set_cost, self.clamp_cost = float(match), float(set_cost), float(clamp_cost)
+        self.match = float(match)
 
     def __call__(self, genomes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(P, size) chromosomes -> (fitness (P,), margins (P, E) in temperatures)."""
         answers, temperature = self.scorer.encoded.answers, self.scorer.temperature
         distances = self.scorer.distances(genomes)
         fit = log_likelihood(distances, answers, temperature)
-        fit = fit - complexity(self.layout, genomes, self.set_cost, self.clamp_cost)
         if self.match:
             right = distances.gather(-1, answers[None, :, None].expand(distances.shape[0], -1, 1))[..., 0]
             fit = fit - self.match * right.sum(-1) / temperature

@@ -53,15 +53,12 @@ class GAConfig:
     switch_rate: float = 0.3      # probability that a chosen switch gene flips
     tournament: int = 3
     elite: int = 2                # best chromosomes copied unchanged into the next generation
-    ensemble: int = 1             # the answer averages the query probabilities of this many best
     starts: int = 8               # data-driven starting chromosomes (see analogy.start_genomes)
     init_sigma: float = 0.15      # spread of random starting deltas
     init_switch: float = 0.05     # probability that a random starting chromosome sets a dimension
     stop_margin: float = 3.0      # early stop: right option ahead on every example by this many T
     match_weight: float | None = None  # pull toward matching the right option, not only beating the
                                        # others; None: fitness.MATCH_WEIGHTS of the manifold
-    set_cost: float = 0.0         # Occam penalty (nats of fitness) per set dimension (an ablation: off)
-    clamp_cost: float = 0.0       # ... per unit of clamp-interval narrowing
     distance: str = defaults.DISTANCE  # how predictions are compared with the options (fitness.DISTANCES)
     temperature: float | None = None
     pixel_search: str = "always"  # pixel distances only: "always" scores every chromosome of every
@@ -220,7 +217,7 @@ def run_ga(objective: Objective, config: GAConfig, seed: int = 0, starts: Sequen
     population = [_individual(np.clip(np.asarray(s, dtype=np.float64), layout.lower(), layout.upper()))
                   for s in list(starts)[: config.population]]
     population += [toolbox.individual() for _ in range(config.population - len(population))]
-    hof = tools.HallOfFame(max(1, config.elite, config.ensemble, config.rerank), similar=np.array_equal)
+    hof = tools.HallOfFame(max(1, config.elite, config.rerank), similar=np.array_equal)
     stats, logbook = _statistics()
 
     evaluate(objective, population)

@@ -127,8 +127,8 @@ class LatentManifold:
     """A trained VAE seen as a searchable space of (normalised, active) codes."""
 
     def __init__(self, vae: torch.nn.Module, latent_low, latent_high, kind: str = "objects",
-                 device: str | torch.device = "cpu", perception: str = "auto",
-                 normalisation: str = "range", reference: np.ndarray | None = None):
+                 device: str | torch.device = "cpu", normalisation: str = "range",
+                 reference: np.ndarray | None = None):
         if kind not in KINDS:
             raise NarError(f"unknown manifold {kind!r}; choose one of {', '.join(KINDS)}")
         if normalisation not in NORMALISATIONS:
@@ -145,7 +145,6 @@ class LatentManifold:
         self.active = usable_dimensions(self.low, self.high)
         self.span = (self.high - self.low)[self.active].clamp_min(1e-6)
         self.centre = (self.low + self.high) / 2
-        self.perception = perception
         self.normalisation = normalisation
         self.positions = 2 if kind == "objects-xy" else 0
         self.source: Path | None = None       # the checkpoint folder it was loaded from (load_manifold)
@@ -167,7 +166,7 @@ class LatentManifold:
         """The units this manifold encodes: the board's objects, or the whole board as one unit."""
         if self.kind == "board":
             return [whole_board(board)]
-        return split_objects(board, self.perception)
+        return split_objects(board)
 
     # -- codes --------------------------------------------------------------------------------
 
@@ -275,8 +274,7 @@ class LatentManifold:
 
 
 def load_manifold(checkpoint: str | Path | None = None, kind: str = DEFAULT_KIND,
-                  device: str | torch.device = "cpu", perception: str = "auto",
-                  normalisation: str = "range") -> LatentManifold:
+                  device: str | torch.device = "cpu", normalisation: str = "range") -> LatentManifold:
     """The manifold of a checkpoint folder (``None``: the shipped model of ``kind``)."""
     if kind not in KINDS:
         raise NarError(f"unknown manifold {kind!r}; choose one of {', '.join(KINDS)}")
@@ -284,7 +282,7 @@ def load_manifold(checkpoint: str | Path | None = None, kind: str = DEFAULT_KIND
         checkpoint = shipped_model(SHIPPED_PRESET[kind], kind)
     loaded = load_model(checkpoint, device=device)
     manifold = LatentManifold(loaded.vae, loaded.latent_low, loaded.latent_high, kind=kind, device=device,
-                              perception=perception, normalisation=normalisation)
+                              normalisation=normalisation)
     manifold.source = Path(checkpoint).resolve()
     manifold.trained_on = loaded.config.data
     return manifold

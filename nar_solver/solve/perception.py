@@ -18,7 +18,7 @@ ink cut by its edge (every NAR board), else ``components``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 import numpy as np
 
@@ -153,10 +153,3 @@ def split_objects(board: np.ndarray, method: Method = "auto") -> list[PerceivedO
     if method == "grid" or (method == "auto" and is_nar_geometry(board)):
         return split_grid(board)
     return split_components(board)
-
-
-def composite(images: Sequence[np.ndarray]) -> np.ndarray:
-    """Ink union of uint8 grey images (the darkest pixel wins); a white board for none."""
-    if len(images) == 0:
-        return np.full((IMAGE_SIZE, IMAGE_SIZE), 255, dtype=np.uint8)
-    return np.min(np.stack([np.asarray(i, dtype=np.uint8) for i in images]), axis=0)

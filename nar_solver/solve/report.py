@@ -4,7 +4,7 @@ The schema of ``nar-solver solve --json`` (docs/solver.md, "What solve prints"):
 
     puzzle, solver, manifold           the puzzle's id, the solver's and the manifold's names
     answer, scores, confidence         the chosen option, every option's score, its softmax probability
-    known_answer, correct              the right option and whether it was chosen (null when unknown)
+    correct_answer, correct            the right option and whether it was chosen (null when unknown)
     examples_solved, n_examples        examples the rule reproduces, out of the labelled ones
     margins                            per example, right option's lead over the nearest wrong one,
                                        in temperatures (null for solvers without a rule)
@@ -21,32 +21,14 @@ from __future__ import annotations
 from typing import Any
 
 import nar_solver
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars and arrays, tuples -> JSON types."""
-    import numpy as np
-
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    return value
+from nar_solver.json_values import json_ready
 
 
 def logbook_rows(logbook) -> list[dict[str, Any]] | None:
     """A DEAP Logbook as a list of plain dicts (None when there is none)."""
     if logbook is None:
         return None
-    return [_plain(dict(row)) for row in logbook]
+    return [json_ready(dict(row)) for row in logbook]
 
 
 def solve_report(puzzle, solution, solver, rule=None) -> dict[str, Any]:
@@ -61,7 +43,7 @@ def solve_report(puzzle, solution, solver, rule=None) -> dict[str, Any]:
         "manifold": solver.settings.manifold if solver.needs_model else None,
         **solution.to_json(),
         "n_examples": int(solution.n_examples),
-        "known_answer": None if known is None else int(known),
+        "correct_answer": None if known is None else int(known),
         "correct": None if known is None else bool(solution.answer == known),
         "margins": details.get("margins"),
         "reproduction": details.get("reproduction"),
@@ -74,4 +56,4 @@ def solve_report(puzzle, solution, solver, rule=None) -> dict[str, Any]:
         "version": nar_solver.__version__,
         "notes": list(solution.notes),
     }
-    return _plain(report)
+    return json_ready(report)

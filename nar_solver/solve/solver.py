@@ -104,7 +104,6 @@ class SolverSettings:
     manifold: str = DEFAULT_KIND
     device: str = "auto"                   # auto | cpu | cuda | cuda:N (auto: CUDA when available)
     seed: int = 0
-    perception: str = "auto"
     ga: GAConfig = field(default_factory=GAConfig)
     min_confidence: float = 0.0            # abstain below this confidence (solve.abstain)
 
@@ -135,7 +134,7 @@ class Solver:
         """The latent manifold, loaded on first use and kept."""
         if self._manifold is None:
             s = self.settings
-            self._manifold = load_manifold(s.checkpoint, s.manifold, resolve_device(s.device), s.perception)
+            self._manifold = load_manifold(s.checkpoint, s.manifold, resolve_device(s.device))
         return self._manifold
 
     def solve(self, puzzle: Puzzle, with_images: bool = False) -> Solution:
@@ -146,7 +145,7 @@ class Solver:
             _ = self.manifold  # loading the model is not part of a puzzle's time
         start = time.perf_counter()
         solution = self._solve(puzzle, with_images)
-        settle(puzzle, solution, self.settings.seed, self.settings.perception, self.settings.min_confidence)
+        settle(puzzle, solution, self.settings.seed, self.settings.min_confidence)
         solution.seconds = time.perf_counter() - start
         return solution
 
@@ -159,7 +158,7 @@ class Solver:
         genome = solution.details.get("genome")
         if genome is None or not self.needs_model:
             return None
-        from nar_solver.model.dimension_names import dimension_factors
+        from nar_solver.run.dimension_names import dimension_factors
 
         _, scorer = self.prepare(puzzle)
         return explain_rule(scorer, genome, dimension_factors(self.manifold.source))
@@ -259,32 +258,22 @@ class GASolver(Solver):
         two_stage = scorer.distance != "code" and config.pixel_search != "always"
         search = scorer.with_distance("code") if two_stage else scorer
         match = match_weight(self.manifold.kind, config.match_weight)
-        objective = Objective(search, match, config.set_cost, config.clamp_cost)
+        objective = Objective(search, match)
         starts = start_genomes(encoded, scorer.layout, config.starts)
         result: GAResult = run_ga(objective, config, seed=self.settings.seed, starts=starts)
-        members = result.hall_of_fame[: max(1, config.ensemble)]
         best, ink = result.best, None
         if two_stage:
             candidates = result.hall_of_fame[: config.rerank]
             order, inks = rerank(scorer, candidates)
             best, ink = candidates[order[0]], inks[order[0]:order[0] + 1]
-            members = [candidates[i] for i in order][: max(1, config.ensemble)]
             if config.pixel_search == "fallback" and not wins_every_example(scorer, ink, config.stop_margin):
-                pixel = Objective(scorer, match, config.set_cost, config.clamp_cost)
+                pixel = Objective(scorer, match)
                 result = run_ga(pixel, config, seed=self.settings.seed,
                                 starts=[candidates[i] for i in order] + list(starts))
-                members = result.hall_of_fame[: max(1, config.ensemble)]
                 best, ink = result.best, None
         scale = confidence_scale(self.manifold.kind, scorer.distance)
         solution = rule_solution(self.name, scorer, best, with_images, ink=ink, confidence_scale=scale,
                                  logbook=result.logbook,
                                  generations=result.generations, stopped_early=result.stopped_early,
                                  slots=encoded.n_slots)
-        if len(members) > 1:
-            batch = torch.from_numpy(np.stack(members).astype(np.float32))
-            d = scorer.distances(batch, query=True)[:, 0]                               # (k, O)
-            probs = torch.softmax(-d / (scorer.temperature * scale), dim=-1).mean(0).cpu().numpy()
-            solution.answer = int(np.argmax(probs))
-            solution.scores = (-d.mean(0)).cpu().numpy().tolist()
-            solution.confidence = float(probs[solution.answer])
         return solution

@@ -93,15 +93,3 @@ def apply_genomes(layout: GenomeLayout, genomes: torch.Tensor, inputs: CodeSets)
     codes = x.permute(0, 2, 1, 3, 4).reshape(p, b, s * k, d)
     mask = inputs.mask[:, None, :].expand(b, s, k).reshape(b, s * k)
     return CodeSets(codes, mask)
-
-
-def complexity(layout: GenomeLayout, genomes: torch.Tensor, set_cost: float, clamp_cost: float) -> torch.Tensor:
-    """Occam penalty of chromosomes (P, size) -> (P,): ``set_cost`` per set dimension and
-    ``clamp_cost`` per unit by which a clamp interval narrows [0, 1]. Several rules fit six examples;
-    the simplest one (a plain shift where it will do) generalises best to the query."""
-    g = genomes.reshape(genomes.shape[0], layout.slots, len(GENES), layout.dims)
-    sets = (g[:, :, SWITCH] > 0.5).float()
-    low = torch.minimum(g[:, :, LOW], g[:, :, HIGH])
-    high = torch.maximum(g[:, :, LOW], g[:, :, HIGH])
-    narrowing = (low + (1.0 - high)) * (1.0 - sets)   # a set dimension's clamp does nothing
-    return set_cost * sets.sum((1, 2)) + clamp_cost * narrowing.sum((1, 2))

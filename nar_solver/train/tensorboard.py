@@ -51,7 +51,7 @@ class TensorBoardLogger:
     @torch.no_grad()
     def images(self, vae, sample: np.ndarray, step: int, device) -> None:
         """Inputs over reconstructions, and a traversal of the first input (one row per dimension)."""
-        from nar_solver.figures import _tile_grid
+        from nar_solver.figures import tile_grid
         from nar_solver.model.images import ink_to_grey, to_ink
         from nar_solver.model.traversal import sweep_values, traverse
 
@@ -60,10 +60,10 @@ class TensorBoardLogger:
         images = np.asarray(sample[:IMAGES])
         mu, _ = vae.encode(to_ink(images, device))
         recon = ink_to_grey(torch.sigmoid(vae.decode(mu).float()))
-        grid = _tile_grid(np.stack([images, recon]))
+        grid = tile_grid(np.stack([images, recon]))
         self.writer.add_image("reconstructions", grid, step, dataformats="HW")
         _, sweeps, _ = traverse(vae, images[0], sweep_values(-3.0, 3.0, 7))
-        self.writer.add_image("traversal", _tile_grid(sweeps), step, dataformats="HW")
+        self.writer.add_image("traversal", tile_grid(sweeps), step, dataformats="HW")
         vae.train(was_training)
         self.writer.flush()
 

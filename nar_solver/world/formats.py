@@ -157,7 +157,8 @@ def dumps_json(obj: Any) -> str:
     return compact + "\n"
 
 
-def _read_json(path: Path) -> Any:
+def read_json(path: Path) -> Any:
+    """The parsed JSON of a regular file; a missing, unreadable or malformed file is a PuzzleError."""
     check_regular_file(path, "missing file")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -346,7 +347,7 @@ def load_puzzle(folder: str | Path) -> Puzzle:
     json_path = folder / PUZZLE_JSON
     if not folder.is_dir():
         raise PuzzleError("no such puzzle folder", folder)
-    data = _read_json(json_path)
+    data = read_json(json_path)
     if not isinstance(data, dict):
         raise PuzzleError("expected a JSON object with 'examples' and 'query'", json_path)
     if data.get("format", FORMAT_NAME) != FORMAT_NAME:
@@ -434,7 +435,9 @@ def write_fewshot(puzzles: Iterable[Puzzle], problems_json: str | Path, images_d
     return len(problems)
 
 
-def _fewshot_problem(data: Any, i: int, images_dir: Path, json_path: Path) -> Puzzle:
+def fewshot_problem(data: Any, i: int, images_dir: Path, json_path: Path) -> Puzzle:
+    """Problem ``i`` of a few-shot-nar problems JSON (its list entry ``data``), images read from
+    ``images_dir``; a malformed entry is a PuzzleError naming it."""
     where = f"problem {i}"
     if not isinstance(data, list) or len(data) < 4:
         raise PuzzleError(f"{where}: expected [examples, query, query_options, solution, program]", json_path)
@@ -477,24 +480,26 @@ def _fewshot_problem(data: Any, i: int, images_dir: Path, json_path: Path) -> Pu
 def read_fewshot(problems_json: str | Path, images_dir: str | Path, limit: int | None = None) -> list[Puzzle]:
     """Read the few-shot-nar layout (the first ``limit`` problems when given)."""
     problems_json, images_dir = Path(problems_json), Path(images_dir)
-    data = _read_json(problems_json)
+    data = read_json(problems_json)
     if not isinstance(data, list):
         raise PuzzleError("expected a JSON list of problems", problems_json)
     if not images_dir.is_dir():
         raise PuzzleError("no such image folder", images_dir)
     count = len(data) if limit is None else min(limit, len(data))
-    return [_fewshot_problem(data[i], i, images_dir, problems_json) for i in range(count)]
+    return [fewshot_problem(data[i], i, images_dir, problems_json) for i in range(count)]
 
 
 # ----------------------------------------------------------------------------------------------
 # Detection and discovery
 
 
-def _natural_key(path: Path) -> list:
+def natural_key(path: Path) -> list:
+    """Sort key that orders file names as people do: ``p2`` before ``p10``."""
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.name)]
 
 
-def _has_png(folder: Path) -> bool:
+def has_png(folder: Path) -> bool:
+    """Whether ``folder`` holds a PNG file (a puzzle folder, or one left unfinished)."""
     return any(p.suffix.lower() == ".png" for p in folder.iterdir())
 
 
@@ -503,12 +508,12 @@ def _fewshot_parts(folder: Path) -> tuple[Path, Path] | None:
     jsons = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".json")
     if not jsons:
         return None
-    image_dirs = sorted(p for p in folder.iterdir() if p.is_dir() and _has_png(p))
+    image_dirs = sorted(p for p in folder.iterdir() if p.is_dir() and has_png(p))
     if len(jsons) > 1:
         raise PuzzleError(f"several JSON files ({', '.join(p.name for p in jsons)}); pass the problems file",
                           folder)
     if not image_dirs:
-        if _has_png(folder):  # images beside the JSON rather than in a folder of their own
+        if has_png(folder):  # images beside the JSON rather than in a folder of their own
             return jsons[0], folder
         raise PuzzleError(f"{jsons[0].name} has no image folder beside it", folder)
     if len(image_dirs) > 1:
@@ -552,7 +557,7 @@ def load_puzzles(path: str | Path, limit: int | None = None) -> list[Puzzle]:
     if layout == "puzzle":
         return [load_puzzle(path)][:limit]
     if layout == "folders":
-        folders = sorted((c for c in path.iterdir() if (c / PUZZLE_JSON).is_file()), key=_natural_key)
+        folders = sorted((c for c in path.iterdir() if (c / PUZZLE_JSON).is_file()), key=natural_key)
         return [load_puzzle(f) for f in folders[:limit]]
     return read_fewshot(*fewshot_files(path), limit)
 
@@ -599,7 +604,7 @@ def iter_image_paths(path: str | Path, kinds: Iterable[str] | None = None) -> li
         paths = [path] if path.suffix.lower() == ".png" else []
     else:
         paths = sorted((p for p in path.rglob("*") if p.suffix.lower() == ".png" and p.is_file()),
-                       key=lambda p: (_natural_key(p.parent), str(p.parent), _natural_key(p)))
+                       key=lambda p: (natural_key(p.parent), str(p.parent), natural_key(p)))
     if wanted is not None:
         paths = [p for p in paths if image_kind(p) in wanted]
     if not paths:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from nar_solver.errors import PuzzleError
-from nar_solver.world.formats import (PUZZLE_JSON, _fewshot_problem, _has_png, _natural_key, _read_json,
+from nar_solver.world.formats import (PUZZLE_JSON, fewshot_problem, has_png, natural_key, read_json,
                                       detect_layout, fewshot_files, load_puzzle)
 from nar_solver.world.puzzle import Puzzle
 
@@ -51,7 +51,7 @@ def _folder_entry(folder: Path) -> PuzzleEntry:
 
 
 def _fewshot_entries(problems_json: Path, images_dir: Path, limit: int | None) -> list[PuzzleEntry]:
-    data = _read_json(problems_json)
+    data = read_json(problems_json)
     if not isinstance(data, list):
         raise PuzzleError("expected a JSON list of problems", problems_json)
     if not images_dir.is_dir():
@@ -59,7 +59,7 @@ def _fewshot_entries(problems_json: Path, images_dir: Path, limit: int | None) -
     count = len(data) if limit is None else min(limit, len(data))
 
     def entry(i: int) -> PuzzleEntry:
-        return PuzzleEntry(str(i), problems_json, lambda: _fewshot_problem(data[i], i, images_dir, problems_json))
+        return PuzzleEntry(str(i), problems_json, lambda: fewshot_problem(data[i], i, images_dir, problems_json))
     return [entry(i) for i in range(count)]
 
 
@@ -77,8 +77,8 @@ def puzzle_set(path: str | Path, limit: int | None = None) -> PuzzleSet:
         folder = path.parent if path.is_file() else path
         return PuzzleSet([_folder_entry(folder)][:limit])
     if layout == "folders":
-        children = sorted((c for c in path.iterdir() if c.is_dir()), key=_natural_key)
+        children = sorted((c for c in path.iterdir() if c.is_dir()), key=natural_key)
         complete = [c for c in children if (c / PUZZLE_JSON).is_file()]
-        incomplete = [c for c in children if not (c / PUZZLE_JSON).exists() and _has_png(c)]
+        incomplete = [c for c in children if not (c / PUZZLE_JSON).exists() and has_png(c)]
         return PuzzleSet([_folder_entry(c) for c in complete[:limit]], incomplete)
     return PuzzleSet(_fewshot_entries(*fewshot_files(path), limit))

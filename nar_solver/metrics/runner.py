@@ -8,7 +8,6 @@ result does not depend on which other metrics ran.
 """
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,29 +18,16 @@ import numpy as np
 from nar_solver.data import WORLD_NAMES, make_world
 from nar_solver.data.factors import FactorWorld
 from nar_solver.errors import NarError
-from nar_solver.evaluate.factors import Encoder, sample_codes
-from nar_solver.evaluate.intervention import InterventionResult, InterventionSettings, intervention_score
-from nar_solver.evaluate.supervised import (
-    BetaVAEResult,
-    BetaVAESettings,
-    ModularityResult,
-    SAPResult,
-    betavae_score,
-    modularity_explicitness,
-    sap,
-)
-from nar_solver.evaluate.unsupervised import UnsupervisedResult, unsupervised_scores
-from nar_solver.evaluate.metrics import (
-    DCIResult,
-    DCISettings,
-    FactorVAEResult,
-    FactorVAESettings,
-    MIGResult,
-    MIGSettings,
-    dci,
-    factorvae_score,
-    mig,
-)
+from nar_solver.json_values import json_ready
+from nar_solver.metrics.betavae_score import BetaVAEResult, BetaVAESettings, betavae_score
+from nar_solver.metrics.dci import DCIResult, DCISettings, dci
+from nar_solver.metrics.factorvae_score import FactorVAEResult, FactorVAESettings, factorvae_score
+from nar_solver.metrics.intervention import InterventionResult, InterventionSettings, intervention_score
+from nar_solver.metrics.mig import MIGResult, MIGSettings, mig
+from nar_solver.metrics.modularity import ModularityResult, modularity_explicitness
+from nar_solver.metrics.sampling import Encoder, sample_codes
+from nar_solver.metrics.sap import SAPResult, sap
+from nar_solver.metrics.unsupervised import UnsupervisedResult, unsupervised_scores
 
 if TYPE_CHECKING:  # the metrics themselves never need torch; only a checkpoint's config is typed here
     from nar_solver.run.config import TrainConfig
@@ -144,23 +130,11 @@ class DisentanglementReport:
 
     def to_json(self) -> dict[str, Any]:
         """JSON-safe (NaN, for a factor a metric cannot score, becomes null)."""
-        return _json_safe({"summary": self.summary(), **asdict(self)})
+        return json_ready({"summary": self.summary(), **asdict(self)})
 
 
 #: Summary keys that are unbounded and lower-is-better (nats), unlike the rest.
 UNSUPERVISED_KEYS = ("gaussian_total_correlation", "mutual_info_score")
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
 
 
 def evaluate_disentanglement(

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nar_solver.figures import _pyplot, _save
+from nar_solver.figures import pyplot, save_figure
 from nar_solver.world.board import GRID
 from nar_solver.world.glyphs import SHAPES
 
@@ -37,7 +37,7 @@ def _scatter(ax, u: np.ndarray, colour: np.ndarray, steps: int, label: str, dims
 
 def probe_figure(report, path: str | Path) -> Path:
     """Confusion (20 x 20), per-cell identity (3 x 3), and the two latent-position scatters."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(2, 2, figsize=(10.5, 9.5))
     confusion = np.asarray(report.identity.confusion, dtype=float)
     ax = axes[0, 0]
@@ -71,7 +71,7 @@ def probe_figure(report, path: str | Path) -> Path:
     fig.suptitle(f"probe of {report.run.get('path', 'a model')}; (e): a {sweep['shape']} moved over "
                  f"{sweep['steps']}x{sweep['steps']} pixel positions", fontsize=10)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def reconstruction_figure(clean: np.ndarray, reconstructions: np.ndarray, path: str | Path) -> Path:
@@ -84,7 +84,7 @@ def reconstruction_figure(clean: np.ndarray, reconstructions: np.ndarray, path: 
     grey_recon = 1.0 - torch.as_tensor(np.asarray(reconstructions), dtype=torch.float32).clamp(0, 1)
     pairs = torch.stack([grey_clean, grey_recon], 1).reshape(-1, 1, 64, 64)   # render, recon, render, ...
     picture = make_grid(pairs, nrow=2 * GRID * GRID, padding=2, pad_value=0.6)[0].numpy()
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(2 * GRID * GRID * 0.55 + 1, shapes * 0.55 + 0.6))
     ax.imshow(picture, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     ax.set_yticks([2 + 66 * r + 32 for r in range(shapes)])
@@ -93,4 +93,4 @@ def reconstruction_figure(clean: np.ndarray, reconstructions: np.ndarray, path: 
     ax.set_xticklabels([f"({c // 2 % GRID},{c // 2 // GRID}){'' if c % 2 == 0 else ' rec'}"
                         for c in range(2 * GRID * GRID)], fontsize=6, rotation=90)
     ax.set_title("clean render of each (shape, cell (x,y)) and its reconstruction", fontsize=9)
-    return _save(fig, path)
+    return save_figure(fig, path)
