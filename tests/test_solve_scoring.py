@@ -79,8 +79,9 @@ def test_pure_latent_examples_solved_counts_decoded_predictions_nearest_in_pixel
     assert solution.details["predicted_examples"].shape == (encoded.n_examples, 64, 64)
 
 
-def test_code_search_reranked_by_decoded_images_scores_in_pixels(manifold, puzzle):
-    ga = dataclasses.replace(GAConfig(), population=8, generations=2, distance="pixel-mse", pixel_search="never",
+@pytest.mark.parametrize("mode", ["never", "fallback"])
+def test_code_search_reranked_by_decoded_images_scores_in_pixels(manifold, puzzle, mode):
+    ga = dataclasses.replace(GAConfig(), population=8, generations=2, distance="pixel-mse", pixel_search=mode,
                              rerank=3)
     solver = make_solver("ga", SolverSettings(manifold="objects", device="cpu", ga=ga), manifold)
     solution = solver.solve(puzzle)
@@ -88,3 +89,12 @@ def test_code_search_reranked_by_decoded_images_scores_in_pixels(manifold, puzzl
     genome = torch.from_numpy(np.asarray(solution.details["genome"], dtype=np.float32))[None]
     query = scorer.distances(genome, query=True)[0, 0]
     np.testing.assert_allclose(solution.scores, (-query).numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_pixel_search_mode_is_checked():
+    from nar_solver.errors import NarError
+
+    with pytest.raises(NarError, match="pixel_search"):
+        GAConfig(pixel_search="sometimes")
+    with pytest.raises(NarError, match="rerank"):
+        GAConfig(rerank=0)

@@ -66,8 +66,8 @@ class GAConfig:
                                   # seconds per puzzle on a CPU); "never" searches in code space and
                                   # scores the ``rerank`` best and the answer by decoded images;
                                   # "fallback" does that, then searches in pixels (from the code
-                                  # search's best) only when the best does not win every example
-                                  # by ``stop_margin`` in pixels (docs/solver.md)
+                                  # search's best) only when the best's decoded predictions do not
+                                  # pick the right option of every example (docs/solver.md)
     rerank: int = 2               # hall-of-fame chromosomes re-scored by decoded images (code search)
 
     def __post_init__(self) -> None:

@@ -19,7 +19,7 @@ from nar_solver.device import resolve_device
 from nar_solver.errors import NarError
 from nar_solver.model.images import ink_to_grey
 from nar_solver.seeding import seed_everything
-from nar_solver.solve.abstain import settle
+from nar_solver.solve.abstain import TIE_TEMPERATURES, settle
 from nar_solver.solve.analogy import start_genomes
 from nar_solver.solve import selfcheck
 from nar_solver.solve.encoding import EncodedPuzzle, encode_puzzle
@@ -254,7 +254,8 @@ class GASolver(Solver):
         # Pixel distances: a decoder pass per generation costs seconds per puzzle on a CPU, so
         # unless GAConfig.pixel_search is "always" the search runs in code space and its best
         # chromosomes and the answer are scored by their decoded images; "fallback" then searches
-        # in pixels only when that best does not win every example (docs/solver.md).
+        # in pixels only when that best's decoded predictions do not pick the right option of
+        # every example (by more than a tie; docs/solver.md).
         two_stage = scorer.distance != "code" and config.pixel_search != "always"
         search = scorer.with_distance("code") if two_stage else scorer
         match = match_weight(self.manifold.kind, config.match_weight)
@@ -266,7 +267,7 @@ class GASolver(Solver):
             candidates = result.hall_of_fame[: config.rerank]
             order, inks = rerank(scorer, candidates)
             best, ink = candidates[order[0]], inks[order[0]:order[0] + 1]
-            if config.pixel_search == "fallback" and not wins_every_example(scorer, ink, config.stop_margin):
+            if config.pixel_search == "fallback" and not wins_every_example(scorer, ink, TIE_TEMPERATURES):
                 pixel = Objective(scorer, match)
                 result = run_ga(pixel, config, seed=self.settings.seed,
                                 starts=[candidates[i] for i in order] + list(starts))
