@@ -12,6 +12,12 @@ shape-a claimed 6/6 at a query confidence of 0.46). An example counts as solved 
 
 A rule that reproduces the right options (objects-xy: a prediction 0.01 from the right option,
 options 0.05 or more apart) passes; one that only leans toward them does not.
+
+That test is for ``objects-xy``. On the pure latent manifolds (``objects``, ``board``) a code never
+comes back exactly (half of the right answers said 0/6), so there an example counts when the
+rule's *decoded* prediction lies strictly nearest, in pixels, to the right option
+(:func:`nearest_mask`, applied by ``solver.rule_solution``): the prediction is drawn and looks more
+like the right option than like any other.
 """
 from __future__ import annotations
 
