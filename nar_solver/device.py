@@ -5,6 +5,7 @@ import os
 
 import torch
 
+from nar_solver.cores import available_cores
 from nar_solver.errors import NarError
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
@@ -59,14 +60,6 @@ def set_cpu_threads(threads: int = 0, processes: int | None = None) -> int:
         threads = auto_threads(processes)
     torch.set_num_threads(threads)
     return threads
-
-
-def available_cores() -> int:
-    """CPU cores this process may use (respects affinity masks and cgroup-limited containers)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - non-Linux
-        return os.cpu_count() or 1
 
 
 def auto_threads(processes: int = 1) -> int:

@@ -218,7 +218,10 @@ def traversal_grid(image: np.ndarray, reconstruction: np.ndarray, sweeps: np.nda
 
 #: Pixels per image pixel in the GIF (decodings scaled up, nearest neighbour).
 GIF_SCALE = 2
-_LABEL_H = 12
+#: The GIF's bands, in pixels: the header that shows the swept value (a rule under it), and each
+#: row's label above its tile. The default PIL font is 11 px tall: each band leaves it a margin.
+GIF_HEADER_H = 20
+GIF_LABEL_H = 16
 
 
 def traversal_gif(sweeps: np.ndarray, values: Sequence[float], labels: Sequence[str], path: str | Path,
@@ -234,21 +237,22 @@ def traversal_gif(sweeps: np.ndarray, values: Sequence[float], labels: Sequence[
     columns = max(1, min(columns, rows))
     grid_rows = -(-rows // columns)
     tile = IMAGE_SIZE * GIF_SCALE
-    width, height = columns * tile, grid_rows * (tile + _LABEL_H) + _LABEL_H
+    width, height = columns * tile, GIF_HEADER_H + grid_rows * (tile + GIF_LABEL_H)
     order = list(range(steps)) + list(range(steps - 2, 0, -1))
     frames = []
     for k in order:
         frame = Image.new("L", (width, height), 255)
         draw = ImageDraw.Draw(frame)
-        draw.text((2, 0), f"value {values[k]:+g}", fill=0)
+        draw.text((2, 3), f"value {values[k]:+g}", fill=0)
+        draw.line([(0, GIF_HEADER_H - 2), (width, GIF_HEADER_H - 2)], fill=160)
         for r in range(rows):
             img = sweeps[r, k]
             if dead is not None and dead[r]:
                 img = (0.35 * img + 0.65 * 200).astype(np.uint8)
             y, x = divmod(r, columns)
-            top = _LABEL_H + y * (tile + _LABEL_H)
-            frame.paste(Image.fromarray(img).resize((tile, tile), Image.NEAREST), (x * tile, top + _LABEL_H))
-            draw.text((x * tile + 2, top), labels[r], fill=120 if dead is not None and dead[r] else 0)
+            top = GIF_HEADER_H + y * (tile + GIF_LABEL_H)
+            frame.paste(Image.fromarray(img).resize((tile, tile), Image.NEAREST), (x * tile, top + GIF_LABEL_H))
+            draw.text((x * tile + 2, top + 2), labels[r], fill=120 if dead is not None and dead[r] else 0)
         frames.append(frame.convert("P"))
     path = Path(path)
     if path.is_dir():

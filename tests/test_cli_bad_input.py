@@ -26,6 +26,7 @@ from nar_solver.cli import main
 from nar_solver.errors import PuzzleError
 from nar_solver.world.formats import load_grey_png, save_puzzle, write_fewshot, write_puzzle_folders
 from nar_solver.world.puzzle import generate_puzzles
+from figure_helpers import capture_figures, tick_labels, tile
 from train_helpers import train_tiny
 
 Z_DIM = 4
@@ -223,7 +224,7 @@ def test_every_command_that_loads_a_checkpoint_refuses_broken_ones(world, tmp_pa
         fails("solve", world.puzzle, "--checkpoint", run, "--generations", "1", says=says)
         fails("evaluate", world.set, "--checkpoint", run, "--generations", "1", says=says)
         fails("tune", world.set, "--checkpoint", run, "--population", "4", "--generations", "1",
-              "--plot", tmp_path / "t.png", says=says)
+              "--figure", tmp_path / "t.png", says=says)
 
 
 def test_plot_refuses_a_corrupt_loss_log_and_a_file_in_the_figures_place(world, tmp_path):
@@ -241,7 +242,7 @@ def test_plot_refuses_a_corrupt_loss_log_and_a_file_in_the_figures_place(world, 
 
 def test_traverse_refuses_unreadable_images(world, tmp_path):
     def image_fails(path, *says):
-        fails("traverse", world.run, path, "--out", tmp_path / "t.png", says=(path, *says))
+        fails("traverse", world.run, path, "--figure", tmp_path / "t.png", says=(path, *says))
 
     image_fails(tmp_path / "none.png", "missing image file")
     (tmp_path / "text.png").write_text("hello")
@@ -258,21 +259,27 @@ def test_traverse_refuses_unreadable_images(world, tmp_path):
         image_fails(path, f"unsupported image mode '{mode}'")
 
 
-def test_traverse_accepts_rgba_and_palette_and_checks_its_options(world, tmp_path):
+def test_traverse_accepts_rgba_and_palette_and_checks_its_options(world, tmp_path, monkeypatch):
+    drawn = capture_figures(monkeypatch)
+    original = load_grey_png(world.puzzle / "query.png")
     for mode in ("RGBA", "P"):
         path = tmp_path / f"{mode}.png"
-        Image.open(world.puzzle / "query.png").convert(mode).save(path)
-        succeeds("traverse", world.run, path, "--out", tmp_path / f"t-{mode}.png", "--steps", "3")
-        assert (tmp_path / f"t-{mode}.png").stat().st_size > 1000
+        grey = Image.open(world.puzzle / "query.png")
+        # an adaptive palette holds every grey of the image: the palette file is the same picture
+        (grey.convert("RGBA") if mode == "RGBA" else grey.convert("P", palette=Image.ADAPTIVE, colors=256)).save(path)
+        succeeds("traverse", world.run, path, "--figure", tmp_path / f"t-{mode}.png", "--steps", "3")
+        figure = drawn[f"t-{mode}.png"]
+        assert figure.path.is_file() and len(tick_labels(figure.panels[0])) == Z_DIM
+        assert np.array_equal(tile(figure.picture(), 0, 0), original)   # read as the same grey image
     image = world.puzzle / "query.png"
     usage_error("traverse", world.run, image, "--steps", "-3", says=("--steps", "-3 is not in the range 1<=x<=101"))
     fails("traverse", world.run, image, "--from", "nan", says=("--from and --to must be finite",))
     fails("traverse", world.run, image, "--dims", "9", says=(f"the model has dimensions 0..{Z_DIM - 1}",))
     fails("traverse", world.run, image, "--dims", "x", says=("--dims 'x'",))
     fails("traverse", world.run, image, "--mode", "sideways", says=("traversal mode must be one of",))
-    fails("traverse", world.run, image, "--out", world.empty, says=(world.empty, "is a folder"))
-    fails("traverse", world.run, image, "--out", world.file / "t.png", says=(world.file, "is a file, not a folder"))
-    fails("traverse", world.run, image, "--out", tmp_path / "t.xyz", says=(tmp_path / "t.xyz", "Format 'xyz'"))
+    fails("traverse", world.run, image, "--figure", world.empty, says=(world.empty, "is a folder"))
+    fails("traverse", world.run, image, "--figure", world.file / "t.png", says=(world.file, "is a file, not a folder"))
+    fails("traverse", world.run, image, "--figure", tmp_path / "t.xyz", says=(tmp_path / "t.xyz", "Format 'xyz'"))
 
 
 # -- puzzles (solve, evaluate, tune share the loaders) --------------------------------------------
@@ -326,8 +333,8 @@ def test_fewshot_problem_files_are_checked(world, tmp_path):
         fs = copy(world.fewshot, tmp_path / f"fs{len(list(tmp_path.iterdir()))}")
         problems = fs / "problems.json"
         change(problems)
-        return fails("evaluate", "--problems", problems, "--images", fs / "images", "--solver", "pixel", "--strict",
-                     says=(problems, *says))  # without --strict one bad problem is skipped (test_cli_evaluate_robust)
+        return fails("evaluate", "--problems", problems, "--images", fs / "images", "--solver", "pixel", "--stop-on-unreadable",
+                     says=(problems, *says))  # without --stop-on-unreadable one bad problem is skipped (test_cli_evaluate_robust)
 
     fewshot_fails(lambda p: p.write_text('{"problems": []}'), "expected a JSON list of problems")
     fewshot_fails(lambda p: edit_json(p, lambda d: d.__setitem__(1, d[1][:2])),
@@ -347,7 +354,7 @@ def test_fewshot_problem_files_are_checked(world, tmp_path):
 
     fs = copy(world.fewshot, tmp_path / "la")
     Image.new("LA", (64, 64)).save(fs / "images" / "1_query.png")
-    fails("evaluate", fs, "--solver", "pixel", "--strict",
+    fails("evaluate", fs, "--solver", "pixel", "--stop-on-unreadable",
           says=(fs / "images" / "1_query.png", "unsupported image mode 'LA'"))
     fails("evaluate", "--problems", fs / "problems.json", says=("--problems and --images go together",))
     fails("evaluate", "--problems", fs / "problems.json", "--images", tmp_path / "no-images", "--solver", "pixel",
@@ -363,7 +370,7 @@ def test_ga_settings_are_checked(world, tmp_path):
                     says=("--population", "2 is not in the range 3<=x<=4096"))
         usage_error(command, target, "--checkpoint", world.run, "--generations", "-1",
                     says=("--generations", "-1 is not in the range 0<=x<=10000"))
-    tune = ("tune", world.set, "--checkpoint", world.run, "--plot", tmp_path / "t.png")
+    tune = ("tune", world.set, "--checkpoint", world.run, "--figure", tmp_path / "t.png")
     fails(*tune, "--population", "1,4", says=("--population values must be at least 3", "got 1"))
     fails(*tune, "--population", "2", says=("--population values must be at least 3",))
     fails(*tune, "--generations", "-2", says=("--generations must list at least one non-negative whole number",))
@@ -371,7 +378,7 @@ def test_ga_settings_are_checked(world, tmp_path):
     unlabelled = copy(world.set, tmp_path / "unlabelled")
     for puzzle_json in unlabelled.glob("*/puzzle.json"):
         edit_json(puzzle_json, lambda d: d["query"].update(answer=None))
-    fails("tune", unlabelled, "--checkpoint", world.run, "--plot", tmp_path / "t.png",
+    fails("tune", unlabelled, "--checkpoint", world.run, "--figure", tmp_path / "t.png",
           says=(unlabelled, "no puzzle has a known answer"))
     assert not (tmp_path / "t.png").exists()
 
@@ -384,8 +391,8 @@ def test_outputs_are_checked_before_the_work_starts(world, tmp_path):
     says = (world.file, "is a file, not a folder", blocked)
     fails("solve", world.puzzle, "--solver", "pixel", "--figure", blocked / "f.png", says=says)
     fails("evaluate", world.set, "--solver", "pixel", "--json-out", blocked / "e.json", says=says)
-    fails("tune", world.set, "--checkpoint", world.run, "--plot", blocked / "t.png", says=says)
-    fails("tune", world.set, "--checkpoint", world.run, "--plot", tmp_path / "t.png", "--json-out", blocked / "t.json",
+    fails("tune", world.set, "--checkpoint", world.run, "--figure", blocked / "t.png", says=says)
+    fails("tune", world.set, "--checkpoint", world.run, "--figure", tmp_path / "t.png", "--json-out", blocked / "t.json",
           says=says)
     fails("metrics", world.run, "--preset", "fast", "--json-out", blocked / "m.json", says=says)
     usage_error("evaluate", world.set, "--solver", "pixel", "--json-out", world.empty, says=("is a directory",))

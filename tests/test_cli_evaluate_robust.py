@@ -1,7 +1,7 @@
 """Evaluations keep their results, and the solver says when it cannot read a puzzle (issue 14, items
 3 and 6), through the real CLI.
 
-- ``evaluate`` / ``tune`` skip an unreadable puzzle with a one-line warning (``--strict``: an
+- ``evaluate`` / ``tune`` skip an unreadable puzzle with a one-line warning (``--stop-on-unreadable``: an
   error), warn about a folder generate did not finish, and fail only when nothing could be read;
 - finished results stream to ``<json-out>.partial.jsonl`` (each line fsynced before the next
   puzzle), SIGTERM / SIGINT write the incomplete report and exit 143 / 130, ``--resume`` continues
@@ -90,7 +90,7 @@ def test_evaluate_skips_an_unreadable_puzzle_and_counts_it_as_skipped(world, tmp
     assert str(bad) in report["skipped"][0]["reason"] and report["complete"] is True
     assert "skipped 1 unreadable puzzle" in result.stdout
 
-    strict = invoke("evaluate", folder, "--solver", "pixel", "--strict")
+    strict = invoke("evaluate", folder, "--solver", "pixel", "--stop-on-unreadable")
     assert strict.exit_code == 2 and strict.stderr.strip().splitlines()[-1].startswith(f"error: {bad}: not a readable PNG")
 
     fs = shutil.copytree(world.fewshot, tmp_path / "fs")  # the few-shot layout: one problem at a time too
@@ -127,9 +127,9 @@ def test_evaluate_warns_about_a_puzzle_folder_generate_did_not_finish(world, tmp
                                    "(a puzzle folder generate did not finish)"]
     report = json.loads(out.read_text())
     assert report["n"] == 3 and [s["key"] for s in report["skipped"]] == ["0003"]
-    strict = invoke("evaluate", folder, "--solver", "pixel", "--strict")
+    strict = invoke("evaluate", folder, "--solver", "pixel", "--stop-on-unreadable")
     assert strict.exit_code == 2 and strict.stderr.startswith(f"error: {folder / '0003'}: holds PNGs but no puzzle.json")
-    assert strict.stderr.strip().endswith("(refused: --strict)")
+    assert strict.stderr.strip().endswith("(refused: --stop-on-unreadable)")
 
 
 def test_tune_skips_an_unreadable_puzzle(world, tmp_path):
@@ -137,7 +137,7 @@ def test_tune_skips_an_unreadable_puzzle(world, tmp_path):
     truncate(folder / "0002" / "example_0_input.png")
     out = tmp_path / "t.json"
     result = invoke("tune", folder, "--checkpoint", world.run, "--population", "4", "--generations", "0",
-                    "--repeats", "1", "--json-out", out, "--plot", tmp_path / "t.png")
+                    "--repeats", "1", "--json-out", out, "--figure", tmp_path / "t.png")
     assert result.exit_code == 0, result.output
     assert len(warnings_of(result)) == 1 and "skipped puzzle 0002" in warnings_of(result)[0]
     report = json.loads(out.read_text())
@@ -202,7 +202,7 @@ def test_sigint_writes_the_incomplete_report_and_exits_130(world, tmp_path, monk
 def test_tune_streams_its_points_stops_on_sigint_and_resumes(world, tmp_path, monkeypatch):
     out = tmp_path / "t.json"
     args = ("tune", world.set, "--checkpoint", world.run, "--population", "4,6", "--generations", "0",
-            "--repeats", "1", "--json-out", out, "--plot", tmp_path / "t.png")
+            "--repeats", "1", "--json-out", out, "--figure", tmp_path / "t.png")
     _interrupt_after(monkeypatch, 1, signal.SIGINT)
     result = invoke(*args)
     assert result.exit_code == 130, result.output

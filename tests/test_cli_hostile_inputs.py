@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import random
 import shutil
 import signal
 import struct
@@ -21,6 +22,7 @@ import zlib
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -28,6 +30,7 @@ from safetensors.torch import load_file, save_file
 
 from nar_solver.world.formats import save_puzzle, write_fewshot
 from nar_solver.world.puzzle import generate_puzzles
+from figure_helpers import capture_figures, tick_labels
 from test_cli_bad_input import copy, edit_json, fails, invoke, succeeds, usage_error
 from train_helpers import train_tiny
 
@@ -72,11 +75,11 @@ def test_sizes_the_user_sets_are_bounded_and_the_help_shows_the_range(world, tmp
     assert not gen.exists()
     usage_error("solve", world.puzzle, "--population", "100000", says=("--population", "3<=x<=4096"))
     usage_error("evaluate", world.puzzle, "--generations", "1000000", says=("--generations", "0<=x<=10000"))
-    tune = ("tune", world.puzzle, "--checkpoint", world.run, "--plot", tmp_path / "t.png")
+    tune = ("tune", world.puzzle, "--checkpoint", world.run, "--figure", tmp_path / "t.png")
     fails(*tune, "--population", "4,5000", says=("--population values must be at most 4096",))
     usage_error(*tune, "--repeats", "1000", says=("--repeats", "1<=x<=100"))
     for option, value, limit in (("--z-dim", "100000", 256), ("--batch-size", "1000000", 4096),
-                                 ("--latent-sample", "10000000", 16384), ("--threads", "100000", 1024)):
+                                 ("--latent-sample", "10000000", 16384)):
         fails("train", "--data", "objects", "--out", tmp_path / "r", option, value, *TRAIN[:2],
               says=(f"must be at most {limit}, got {value}",))
     assert not (tmp_path / "r").exists()
@@ -111,8 +114,9 @@ def test_traverse_decodes_in_bounded_chunks(world, tmp_path, monkeypatch):
 
     monkeypatch.setattr(FactorVAE, "decode", recording)
     out = tmp_path / "t.png"
-    succeeds("traverse", world.run, world.puzzle / "query.png", "--steps", "101", "--out", out)
-    assert out.stat().st_size > 1000
+    drawn = capture_figures(monkeypatch)
+    succeeds("traverse", world.run, world.puzzle / "query.png", "--steps", "101", "--figure", out)
+    assert out.is_file() and len(tick_labels(drawn["t.png"].panels[0], "x")) == 1 + 101   # input + 101 values
     assert sum(batches) >= Z_DIM * 101 and max(batches) <= DECODE_CHUNK  # 404 codes, never all at once
 
 
@@ -198,14 +202,14 @@ def test_links_out_of_the_fewshot_image_folder_are_refused(world, tmp_path):
     shutil.copy(fs / "images" / "1_query.png", secret)
     (fs / "images" / "1_query.png").unlink()
     (fs / "images" / "1_query.png").symlink_to(secret)
-    fails("evaluate", fs, "--solver", "pixel", "--strict",
+    fails("evaluate", fs, "--solver", "pixel", "--stop-on-unreadable",
           says=(fs / "images" / "1_query.png", "leads outside the image folder"))
-    skipped = invoke("evaluate", fs, "--solver", "pixel")  # without --strict: skipped, named, not scored
+    skipped = invoke("evaluate", fs, "--solver", "pixel")  # without --stop-on-unreadable: skipped, named, not scored
     assert skipped.exit_code == 0, skipped.output
     assert "skipped puzzle 1" in skipped.output and "leads outside the image folder" in skipped.output
     (fs / "images" / "1_query.png").unlink()
     (fs / "images" / "1_query.png").symlink_to(tmp_path / "nothing.png")
-    fails("evaluate", fs, "--solver", "pixel", "--strict",
+    fails("evaluate", fs, "--solver", "pixel", "--stop-on-unreadable",
           says=(fs / "images" / "1_query.png", "leads outside the image folder"))
 
 
@@ -263,7 +267,13 @@ def test_seeds_are_bounded_in_one_place(world, tmp_path):
     fails("plot", run, says=(run / "config.json", "seed must be at most 4294967295"))
     with pytest.raises(NarError, match="from 0 to 4294967295"):
         seed_everything(2**64)
-    assert seed_everything(2**32 - 1) is not None
+    draws = []
+    for _ in range(2):  # the largest seed seeds python, numpy and torch, and the generator it returns
+        rng = seed_everything(2**32 - 1)
+        draws.append((random.random(), float(np.random.rand()), float(torch.rand(1)), float(rng.random())))
+    assert draws[0] == draws[1] and draws[0][3] == np.random.default_rng(2**32 - 1).random()
+    seed_everything(2**32 - 2)
+    assert random.random() != draws[0][0]
 
 
 def test_non_finite_weights_and_bad_metadata_are_refused_at_load(world, tmp_path):

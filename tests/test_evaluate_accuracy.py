@@ -103,3 +103,64 @@ def test_tune_times_every_pair_three_times_and_reports_the_median():
                                          repeats=1).points] == [1]
     with pytest.raises(NarError):
         tune(puzzles, [4], [0], SolverSettings(), analytic_manifold(), repeats=0)
+
+
+def _tune_report(seconds: list[float]):
+    """A tuning report of 5 populations x 2 generations with the given times per point."""
+    from types import SimpleNamespace
+
+    points, k = [], 0
+    for pop in (16, 32, 64, 128, 256):
+        for gens in (10, 25):
+            acc = 0.8 + 0.01 * k
+            points.append(SimpleNamespace(population=pop, generations=gens, seconds_per_puzzle=seconds[k],
+                                          accuracy=acc, interval=(acc - 0.05, min(1.0, acc + 0.05))))
+            k += 1
+    front = sorted(points, key=lambda p: p.seconds_per_puzzle)[-3:]
+    return SimpleNamespace(points=points, pareto=front, recommended=front[0])
+
+
+@pytest.mark.parametrize("seconds, scale", [
+    ([0.031 + 0.0015 * k for k in range(10)], "linear"),   # a narrow range: the labels smeared on a log axis
+    ([0.01 * 1.8 ** k for k in range(10)], "log"),        # three decades
+])
+def test_tuning_figure_ticks_are_readable_and_every_line_is_dark(tmp_path, monkeypatch, seconds, scale):
+    from matplotlib.colors import to_rgb
+
+    from figure_helpers import capture_figures
+    from nar_solver.evaluate.figures import tuning_figure
+
+    drawn = capture_figures(monkeypatch)
+    tuning_figure(_tune_report(seconds), tmp_path / "tune.png")
+    fig = drawn["tune.png"]
+    (ax,) = fig.panels
+    assert ax.get_xscale() == scale
+    fig.figure.canvas.draw()
+    shown = [t for t in ax.get_xticklabels() if t.get_text() and ax.get_xlim()[0] <= t.get_position()[0] <= ax.get_xlim()[1]]
+    assert 2 <= len(shown) <= 8
+    boxes = sorted((t.get_window_extent() for t in shown), key=lambda b: b.x0)
+    assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:])), [t.get_text() for t in shown]   # none overlap
+    assert not [t for t in ax.xaxis.get_minorticklabels() if t.get_text()]                      # no minor labels
+    lines = [l for l in ax.get_lines() if l.get_label().startswith("population")]
+    assert len(lines) == 5
+    for line in lines:  # relative luminance well below white's 1.0 (viridis's last, yellow, was 0.87)
+        r, g, b = to_rgb(line.get_color())
+        assert 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.6, line.get_label()
+
+
+def test_evaluate_set_runs_resumable_in_one_process_and_refuses_resume_under_torchrun(tmp_path):
+    from nar_solver.distributed import DistContext
+    from nar_solver.errors import NarError
+    from nar_solver.evaluate.partial import PartialLog
+    from nar_solver.evaluate.puzzle_run import evaluate_set
+    from nar_solver.evaluate.sharded import as_entries
+    from nar_solver.solve.baselines import PixelAnalogySolver
+    from nar_solver.world.puzzle import generate_puzzles
+
+    entries = as_entries(generate_puzzles(3, 3, "shift1"))
+    log = PartialLog(tmp_path / "r.partial.jsonl")
+    run = evaluate_set(entries, PixelAnalogySolver(), log=log, header={"h": 1}, ctx=DistContext())
+    assert run.interrupted is None and run.log is log and run.report.n == 3
+    assert len(log.path.read_text().splitlines()) == 1 + 3          # the header, then a line per puzzle
+    with pytest.raises(NarError, match="--resume is for one process"):
+        evaluate_set(entries, PixelAnalogySolver(), resume=True, ctx=DistContext(rank=0, world_size=2))

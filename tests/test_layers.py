@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "nar_solver"
 
 #: Lowest first. A module's layer is its top-level name under nar_solver/.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("__init__", "defaults", "errors", "io", "json_values", "seeding", "device", "distributed"),
+    ("__init__", "defaults", "errors", "io", "json_values", "cores", "seeding", "device", "distributed"),
     ("world", "figures"),
     ("data",),
     ("model",),
@@ -161,3 +161,13 @@ def test_the_checker_sees_an_upward_import(tmp_path):
     found = [(name, top) for name, _, top in _imports(bad, tmp_path / "nar_solver")]
     assert found == [("torch", True), ("nar_solver.solve.ga.run_ga", True), ("torch", False)]
     assert RANK[_imported_layer("nar_solver.solve.ga.run_ga")] > RANK["world"]
+
+
+def test_the_checker_sees_a_sibling_import(tmp_path):
+    """A metric that imports the probe shares its rank, yet is reported: siblings stay apart."""
+    bad = tmp_path / "nar_solver" / "metrics" / "bad.py"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("from nar_solver.probe.measures import linear_r2\nfrom nar_solver.metrics.mig import mig\n")
+    layers = [_imported_layer(name) for name, _, _ in _imports(bad, tmp_path / "nar_solver")]
+    assert layers == ["probe", "metrics"]
+    assert [layer for layer in layers if layer in SIBLINGS and layer != "metrics"] == ["probe"]

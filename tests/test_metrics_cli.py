@@ -124,8 +124,14 @@ def test_report_is_reproducible_and_json_safe():
 def test_metrics_command_writes_a_report(tiny_run, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     before = sorted(p.name for p in tiny_run.iterdir())
-    result = CliRunner().invoke(main, ["metrics", str(tiny_run), "--preset", "fast", "--device", "cpu", "--seed", "1"])
+    # --fast: the old spelling of --preset fast, kept with a warning
+    result = CliRunner().invoke(main, ["metrics", str(tiny_run), "--fast", "--device", "cpu", "--seed", "1"])
     assert result.exit_code == 0, result.output
+    assert "warning: --fast is deprecated; use --preset fast" in result.output
+    # piped (not a terminal): no header is cut ("expli..." was)
+    for header in ("MIG gap", "SAP gap", "DCI test acc", "explicit.", "SIS dim", "concentration", "stillness"):
+        assert header in result.output
+    assert "\u2026" not in result.output
     for name in ("FactorVAE score", "beta-VAE score", "MIG", "SAP", "DCI", "Modularity", "Explicitness", "SIS",
                  "Gaussian total correlation", "Mutual information score"):
         assert name in result.output

@@ -20,6 +20,7 @@ from nar_solver.model.images import to_ink
 from nar_solver.world.board import Board, render_board
 from nar_solver.world.glyphs import SHAPES
 
+from figure_helpers import capture_figures, tick_labels, tile
 from train_helpers import one_thread, train_tiny
 
 S, G = len(SHAPES), 3
@@ -78,7 +79,7 @@ def test_axes_of_a_perfect_code():
     assert x.ordered and y.ordered and x.lines_ordered == 1.0
     assert x.gaps == pytest.approx([0.5, 0.5]) and x.gap_ratio == pytest.approx(1.0)
     shares = measures.variance_shares(codes)
-    names = measures.dimension_factors(shares, {"x": x, "y": y}, dims)
+    names = measures.name_dimensions(shares, {"x": x, "y": y}, dims)
     assert names == {"100": "x", "101": "y", **{str(102 + k): "shape" for k in range(S)}}
 
 
@@ -292,6 +293,7 @@ def tiny_run(tmp_path_factory) -> Path:
 def test_probe_command_end_to_end(tiny_run, tmp_path, monkeypatch):
     before = sorted(p.relative_to(tiny_run) for p in tiny_run.rglob("*"))
     monkeypatch.chdir(tmp_path)
+    drawn = capture_figures(monkeypatch)
     result = CliRunner().invoke(main, ["probe", str(tiny_run), "--samples", "2", "--sweep", "3", "--seed", "1"])
     assert result.exit_code == 0, result.output
     out = Path("runs") / "probe-tiny"
@@ -301,7 +303,19 @@ def test_probe_command_end_to_end(tiny_run, tmp_path, monkeypatch):
     assert all(0.0 <= data["scores"][k] <= 1.0 for k in ("reconstruction_identity", "x_r2", "y_r2", "shift_probe"))
     assert set(data["dimension_factors"].values()) <= {"x", "y", "shape"}
     assert data["settings"] == {"samples": 2, "sweep": 3, "sweep_shape": "square", "seed": 1, "normalisation": "range"}
-    assert (out / "probe.png").stat().st_size > 0 and (out / "probe_reconstructions.png").stat().st_size > 0
+    probe = drawn["probe.png"]
+    assert probe.path == out / "probe.png" and probe.path.is_file()
+    titles = [ax.get_title() for ax in probe.panels]
+    assert len(titles) == 4 and titles[0].startswith("(a) reconstruction identity") and titles[1].startswith(
+        "(a) identity per cell") and "coloured by true x" in titles[2] and "coloured by true y" in titles[3]
+    confusion = probe.picture(0)
+    assert confusion.shape == (len(SHAPES), len(SHAPES)) and np.allclose(confusion.sum(1), 1.0)  # rows: shares
+    assert len(probe.panels[2].collections[0].get_offsets()) == 3 * 3                   # the 3 x 3 sweep
+    recon = drawn["probe_reconstructions.png"]
+    assert recon.path.is_file() and tick_labels(recon.panels[0]) == list(SHAPES)
+    clean = grid_images()
+    assert np.allclose(tile(recon.picture(), 0, 0), clean[0] / 255.0, atol=1e-6)          # circle in cell (0,0)
+    assert np.allclose(tile(recon.picture(), 1, 2 * 4), clean[9 + 4] / 255.0, atol=1e-6)  # square, middle cell
     assert sorted(p.relative_to(tiny_run) for p in tiny_run.rglob("*")) == before   # the run folder is untouched
     other = tmp_path / "elsewhere"
     result = CliRunner().invoke(main, ["probe", str(tiny_run), "--out", str(other), "--samples", "2", "--sweep", "2"])
@@ -324,7 +338,7 @@ def test_probe_command_bad_input_is_one_line(tiny_run, tmp_path, args, message):
 
 
 @pytest.mark.parametrize("option", [["--samples", "1"], ["--samples", "100000"], ["--sweep", "1000"],
-                                    ["--threads", "0"], ["--sweep-shape", "hexagon"]])
+                                    ["--sweep-shape", "hexagon"]])
 def test_probe_command_bounds_its_sizes(tiny_run, option):
     result = CliRunner().invoke(main, ["probe", str(tiny_run), *option])
     assert result.exit_code == 2 and "Invalid value" in result.output

@@ -45,6 +45,7 @@ from nar_solver.run.config import TrainConfig
 from nar_solver.world.formats import save_puzzle, write_puzzle_folders
 from nar_solver.world.puzzle import generate_puzzle, generate_puzzles, puzzle_rng
 from train_helpers import one_thread as single_thread
+from figure_helpers import capture_figures, tick_labels
 
 Z_DIM = 4
 STEPS = 250
@@ -176,14 +177,20 @@ def test_solve_prints_the_rule_margins_and_search(tiny_checkpoint, puzzle_folder
     assert f"examples the rule reproduces: {data['examples_solved']}/6" in out
 
 
-def test_solve_rich_output_and_figure(tiny_checkpoint, puzzle_folder, tmp_path):
+def test_solve_rich_output_and_figure(tiny_checkpoint, puzzle_folder, tmp_path, shift1_puzzles, monkeypatch):
+    drawn = capture_figures(monkeypatch)
     figure = tmp_path / "fig.png"
     result = CliRunner().invoke(main, ["solve", str(puzzle_folder), "--checkpoint", str(tiny_checkpoint),
                                        "--generations", "3", "--figure", str(figure)])
     assert result.exit_code == 0, result.output
     assert "answer:" in result.output and "examples the rule reproduces" in result.output
     assert "seconds" in result.output and f"figure: {figure}" in result.output
-    assert figure.stat().st_size > 5000
+    puzzle = shift1_puzzles[0]
+    shown = drawn["fig.png"]
+    assert shown.path == figure and figure.is_file()
+    assert len(shown.panels) == (puzzle.n_examples + 1) * (2 + puzzle.n_options)   # a row per example + the query
+    assert {"input", "predicted", "query", "option 0", f"option {puzzle.n_options - 1}"} <= set(shown.texts())
+    assert np.array_equal(shown.picture(0), puzzle.examples[0].input)              # the first example's input
 
 
 @pytest.mark.parametrize("solver", ["latent-arithmetic", "pixel", "options-only", "random"])
@@ -194,9 +201,10 @@ def test_solve_with_each_baseline(tiny_checkpoint, puzzle_folder, solver):
     assert json.loads(result.output)["answer"] in range(4)
 
 
-def test_evaluate_json_out_schema(tiny_checkpoint, tmp_path):
+def test_evaluate_json_out_schema(tiny_checkpoint, tmp_path, monkeypatch):
     puzzles = list(generate_puzzles(99, 3, "shift"))
     write_puzzle_folders(puzzles, tmp_path / "set")
+    drawn = capture_figures(monkeypatch)
     out, figure = tmp_path / "eval.json", tmp_path / "families.png"
     result = CliRunner().invoke(main, ["evaluate", str(tmp_path / "set"), "--checkpoint", str(tiny_checkpoint),
                                        "--generations", "2", "--json-out", str(out), "--figure", str(figure)])
@@ -219,7 +227,11 @@ def test_evaluate_json_out_schema(tiny_checkpoint, tmp_path):
     first = data["results"][0]
     assert (alone["scores"], alone["confidence"], alone["examples_solved"]) == (
         first["scores"], first["confidence"], first["examples_solved"])
-    assert figure.stat().st_size > 5000 and f"figure: {figure}" in result.output
+    assert f"figure: {figure}" in result.output and figure.is_file()
+    (ax,) = drawn["families.png"].panels
+    assert tick_labels(ax, "x") == ["shift", "all"]                                 # one family, then overall
+    heights = [bar.get_height() for bar in ax.patches]
+    assert heights == pytest.approx([100 * data["accuracy"]] * 2)                  # all three are shift puzzles
 
 
 def test_evaluate_shipped_settings_record_the_resolved_default_checkpoint(tmp_path):
@@ -232,16 +244,22 @@ def test_evaluate_shipped_settings_record_the_resolved_default_checkpoint(tmp_pa
     assert recorded == str(shipped_folder("objects").resolve()) and Path(recorded).is_absolute()
 
 
-def test_tune_writes_table_plot_and_json(tiny_checkpoint, tmp_path):
+def test_tune_writes_table_figure_and_json(tiny_checkpoint, tmp_path, monkeypatch):
+    drawn = capture_figures(monkeypatch)
     write_puzzle_folders(generate_puzzles(98, 2, "shift1"), tmp_path / "set")
     plot, out = tmp_path / "tune.png", tmp_path / "tune.json"
     result = CliRunner().invoke(main, ["tune", str(tmp_path / "set"), "--checkpoint", str(tiny_checkpoint),
-                                       "--population", "4,8", "--generations", "0,2", "--plot", str(plot),
+                                       "--population", "4,8", "--generations", "0,2", "--figure", str(plot),
                                        "--json-out", str(out)])
     assert result.exit_code == 0, result.output
     assert "Pareto front" in result.output and "recommended default" in result.output
-    assert plot.stat().st_size > 5000
     data = json.loads(out.read_text())
+    (ax,) = drawn["tune.png"].panels
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert {"population 4", "population 8", "Pareto front"} <= set(lines) and plot.is_file()
+    for pop in (4, 8):  # one line per population through its points (generations 0, 2)
+        mine = sorted((p for p in data["points"] if p["population"] == pop), key=lambda p: p["generations"])
+        assert list(lines[f"population {pop}"].get_ydata()) == pytest.approx([100 * p["accuracy"] for p in mine])
     assert all(len(p["timings"]) == 3 and p["seconds_per_puzzle"] == sorted(p["timings"])[1]
                for p in data["points"])
     assert data["settings"]["repeats"] == 3 and data["settings"]["checkpoint"] == str(tiny_checkpoint.resolve())

@@ -5,6 +5,7 @@ import json
 import os
 import pickle
 import signal
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from nar_solver.run.checkpoint import load_model, load_train_state
 from nar_solver.train import TrainConfig, train
 from nar_solver.train.step import FactorVAETrainer
 from nar_solver.world.formats import save_grey_png
+from figure_helpers import capture_figures, tick_labels, tile
 from train_helpers import tiny_config
 
 
@@ -214,7 +216,26 @@ def test_cuda_is_refused_clearly_without_a_gpu(tmp_path):
     assert resolve_device("auto").type == "cpu"
 
 
+def _check_run_figures(drawn: dict, z_dim: int, steps: int) -> None:
+    """What train and plot draw: six loss panels over the logged steps, inputs over reconstructions,
+    one traversal row per latent dimension."""
+    from nar_solver.figures import _LOSS_PANELS
+
+    losses = drawn["losses.png"]
+    assert [ax.get_title() for ax in losses.panels] == [label for _, label in _LOSS_PANELS]
+    recon_curve = losses.panels[0].get_lines()[0]
+    assert list(recon_curve.get_xdata()) == list(range(1, steps + 1))   # --log-every 1
+    recon = drawn["reconstructions.png"]
+    labels = tick_labels(recon.panels[0])
+    assert labels[:2] == ["input", "recon"] and len(labels) % 2 == 0
+    traversal = drawn["traversal.png"]
+    rows = tick_labels(traversal.panels[0])
+    assert len(rows) == z_dim and sorted(int(r.split()[0][1:]) for r in rows) == list(range(z_dim))
+    assert all("KL" in r for r in rows)                                  # rows by KL, each says it
+
+
 def test_cli_train_resume_plot_traverse(tmp_path, monkeypatch):
+    drawn = capture_figures(monkeypatch)
     runner = CliRunner()
     out = tmp_path / "run"
     args = ["train", "--preset", "objects", "--steps", "3", "--batch-size", "8", "--latent-sample", "16",
@@ -222,27 +243,34 @@ def test_cli_train_resume_plot_traverse(tmp_path, monkeypatch):
     result = runner.invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert "3 of 3" in result.output and "recon" in result.output
+    _check_run_figures(drawn, z_dim=10, steps=3)
     for name in ("losses.png", "reconstructions.png", "traversal.png"):
-        assert (out / "figures" / name).stat().st_size > 1000
+        assert drawn[name].path == out / "figures" / name
         (out / "figures" / name).unlink()
     result = runner.invoke(cli, ["train", "--resume", str(out), "--steps", "4", "--no-progress", "--no-figures"])
     assert result.exit_code == 0, result.output
     assert load_train_state(out)["step"] == 4 and TrainConfig.load(out / "config.json").steps == 4
     assert not (out / "figures" / "losses.png").exists()
     monkeypatch.chdir(tmp_path)
+    drawn.clear()
     assert runner.invoke(cli, ["plot", str(out)]).exit_code == 0
+    _check_run_figures(drawn, z_dim=10, steps=4)
     for name in ("losses.png", "reconstructions.png", "traversal.png"):  # default: runs/plot-<run name>/
-        assert (tmp_path / "runs" / f"plot-{out.name}" / name).stat().st_size > 1000
+        assert drawn[name].path == Path("runs") / f"plot-{out.name}" / name and drawn[name].path.is_file()
         assert not (out / "figures" / name).exists()
     assert runner.invoke(cli, ["plot", str(out), "--out", str(out / "figures")]).exit_code == 0
     for name in ("losses.png", "reconstructions.png", "traversal.png"):
-        assert (out / "figures" / name).stat().st_size > 1000
+        assert drawn[name].path == out / "figures" / name and drawn[name].path.is_file()
     image = tmp_path / "board.png"
     save_grey_png(np.full((64, 64), 255, dtype=np.uint8), image)
     result = runner.invoke(cli, ["traverse", str(out), str(image), "--from", "-0.5", "--to", "0.5", "--steps", "11",
                                  "--dims", "0-2,5"])
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "runs" / f"traverse-{out.name}" / "traverse_board.png").stat().st_size > 1000
+    sweep = drawn["traverse_board.png"]
+    assert sweep.path == Path("runs") / f"traverse-{out.name}" / "traverse_board.png" and sweep.path.is_file()
+    assert sorted(int(r.split()[0][1:]) for r in tick_labels(sweep.panels[0])) == [0, 1, 2, 5]
+    assert tick_labels(sweep.panels[0], "x")[0] == "input" and len(tick_labels(sweep.panels[0], "x")) == 12
+    assert tile(sweep.picture(), 0, 0).min() == 255                      # the white input board, unchanged
     result = runner.invoke(cli, ["traverse", str(out), str(image), "--dims", "12"])
     assert result.exit_code == 2 and "dimensions 0..9" in result.output
     result = runner.invoke(cli, ["train", "--steps", "-1", "--out", str(tmp_path / "neg")])

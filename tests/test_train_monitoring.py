@@ -141,5 +141,14 @@ def test_summary_warns_when_reconstructions_are_the_mean_image(tmp_path):
             "--threads", "1", "--device", "cpu", "--no-progress", "--no-figures", "--out", str(tmp_path / "run")]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
-    assert "warning: the reconstructions are still close to the mean image" in result.output
-    assert "docs/training.md" in result.output
+    text = " ".join(result.output.split())
+    assert "warning: the reconstructions are still close to the mean image (their spread across images is" in text
+    assert "docs/training.md" in text and " 0.00 " not in text
+
+
+@pytest.mark.parametrize("spread, shown", [(0.0, "under 0.1%"), (0.0004, "under 0.1%"), (0.004, "0.4%"),
+                                           (0.0512, "5.1%"), (0.25, "25%")])
+def test_the_spread_is_a_share_that_says_something_at_every_size(spread, shown):
+    from nar_solver.cli.train import spread_share
+
+    assert spread_share(spread) == shown

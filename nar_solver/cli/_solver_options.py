@@ -12,17 +12,20 @@ import click
 
 from nar_solver.cli._choices import (DEFAULT_MANIFOLD, DISTANCES, GA_DISTANCE, GA_GENERATIONS, GA_MAX_GENERATIONS,
                                      GA_MAX_POPULATION, GA_MIN_POPULATION, GA_POPULATION, MANIFOLD_KINDS, MAX_SEED)
+from nar_solver.cli._options import DEFAULT_THREADS, DEVICE_HELP, check_threads
 
 #: The GA copies its elite unchanged into each generation; a population must hold more (solve.ga).
 MIN_POPULATION = GA_MIN_POPULATION
-#: Default torch CPU threads of the solving commands: the GA's batched work is small, and one thread
-#: was fastest with and without other work on the machine (bench/solve_threads.py, docs/solver.md).
-DEFAULT_THREADS = 1
 _THREADS_KEY = "nar_solver.threads"
+#: The old --strict of solve (refuse a mismatched model); evaluate and tune add --stop-on-unreadable.
+STRICT_SOLVE = {"--strict": ("--strict-model",)}
+STRICT_SET = {"--strict": ("--strict-model", "--stop-on-unreadable")}
 
 
 def _store_threads(ctx: click.Context, param: click.Parameter, value: int) -> int:
-    ctx.meta[_THREADS_KEY] = value
+    """--threads, checked against the cores; the one-thread default of the solving commands was the
+    fastest with and without other work on the machine (bench/solve_threads.py, docs/solver.md)."""
+    ctx.meta[_THREADS_KEY] = check_threads(ctx, param, value)
     return value
 
 
@@ -35,8 +38,15 @@ def puzzle_set_options(func: Callable) -> Callable:
     return click.argument("path", type=click.Path(path_type=Path), required=False)(func)
 
 
+def stop_on_unreadable_option(func: Callable) -> Callable:
+    """--stop-on-unreadable (evaluate, tune): an unreadable puzzle is an error, not a skip."""
+    return click.option("--stop-on-unreadable", is_flag=True,
+                        help="Stop at the first puzzle that cannot be read (exit 2) instead of skipping "
+                             "it with a warning.")(func)
+
+
 def model_options(func: Callable) -> Callable:
-    """--checkpoint, --manifold, --device, --seed, --distance, --strict, --threads."""
+    """--checkpoint, --manifold, --device, --seed, --distance, --strict-model, --threads."""
     options = [
         click.option("--checkpoint", type=click.Path(path_type=Path), default=None,
                      help="Run folder of a trained VAE (default: the shipped model of --manifold)."),
@@ -44,21 +54,20 @@ def model_options(func: Callable) -> Callable:
                      help="objects-xy: per object, its grid position plus the object VAE's code of its "
                           "shape; objects: per object, the object VAE's code alone (position too); "
                           "board: one code per whole board (board VAE). See docs/solver.md."),
-        click.option("--device", default="auto", show_default=True,
-                     help="auto | cpu | cuda | cuda:N (auto = CUDA when available)."),
+        click.option("--device", default="auto", show_default=True, help=DEVICE_HELP),
         click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True,
                      help="Seeds python random, numpy and torch for every puzzle."),
         click.option("--distance", type=click.Choice(DISTANCES), default=GA_DISTANCE, show_default=True,
                      help="How a prediction is compared with an option: object-code sets, or decoded "
                           "pixels (MSE, BCE, SSIM)."),
-        click.option("--strict", is_flag=True,
+        click.option("--strict-model", is_flag=True,
                      help="Refuse a model whose training data does not fit --manifold (a board model on "
-                          "an object manifold or the reverse) instead of warning on stderr; evaluate and "
-                          "tune also stop at an unreadable puzzle instead of skipping it."),
-        click.option("--threads", type=click.IntRange(min=0), default=DEFAULT_THREADS, show_default=True,
+                          "an object manifold or the reverse) instead of warning on stderr."),
+        click.option("--threads", type=int, default=DEFAULT_THREADS, show_default=True,
                      expose_value=False, callback=_store_threads,
-                     help="CPU threads per process (0 = every core not busy at start). One is fastest "
-                          "for the GA's small batched work, also on a busy machine."),
+                     help="CPU threads per process (0 = every core not busy at start; at most this "
+                          "machine's cores). One is fastest for the GA's small batched work, also on a "
+                          "busy machine."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -83,10 +92,10 @@ def confidence_option(func: Callable) -> Callable:
                              "sweep of thresholds (docs/solver.md).")(func)
 
 
-def checked_manifold(solver, strict: bool):
+def checked_manifold(solver, strict_model: bool):
     """Load the solver's manifold (failing fast on a bad checkpoint) and check that its model fits
-    the manifold kind: a warning on stderr, or with ``strict`` a one-line error. None for solvers
-    that need no model."""
+    the manifold kind: a warning on stderr, or with ``strict_model`` a one-line error. None for
+    solvers that need no model."""
     if not solver.needs_model:
         return None
     from nar_solver.errors import CheckpointError
@@ -95,9 +104,9 @@ def checked_manifold(solver, strict: bool):
     manifold = solver.manifold
     problem = fit_problem(manifold.kind, manifold.trained_on)
     if problem is not None:
-        if strict:
-            raise CheckpointError(f"{problem} (refused: --strict)", manifold.source)
-        click.echo(f"warning: {problem}; the answers mean little (--strict refuses)", err=True)
+        if strict_model:
+            raise CheckpointError(f"{problem} (refused: --strict-model)", manifold.source)
+        click.echo(f"warning: {problem}; the answers mean little (--strict-model refuses)", err=True)
     return manifold
 
 

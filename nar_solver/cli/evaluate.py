@@ -6,50 +6,12 @@ from pathlib import Path
 import click
 
 from nar_solver.cli._choices import SOLVER_NAMES
-from nar_solver.cli._solver_options import checked_manifold, confidence_option, ga_options, model_options, puzzle_set_options, settings_from
+from nar_solver.cli._puzzle_runs import load_set, partial_log, run_header, warn_skip
+from nar_solver.cli._options import RenamingCommand
+from nar_solver.cli._solver_options import (STRICT_SET, checked_manifold, confidence_option, ga_options, model_options,
+                                            puzzle_set_options, settings_from, stop_on_unreadable_option)
 from nar_solver.errors import NarError
-from nar_solver.io import atomic_write_json, check_writable
-
-
-def load_set(path: Path | None, problems: Path | None, images: Path | None, limit: int | None):
-    """The entries of PATH (any layout) or of --problems/--images (the few-shot-nar layout), each
-    read on its own when solved (nar_solver.world.puzzle_set)."""
-    from nar_solver.world.puzzle_set import fewshot_set, puzzle_set
-
-    if (problems is None) != (images is None):
-        raise NarError("--problems and --images go together (the problems JSON and its image folder)")
-    if problems is not None:
-        if path is not None:
-            raise NarError("give either PATH or --problems/--images, not both")
-        return fewshot_set(problems, images, limit)
-    if path is None:
-        raise NarError("give a puzzle PATH, or --problems FILE --images DIR")
-    return puzzle_set(path, limit)
-
-
-def warn_skip(skip) -> None:
-    """The one-line warning of a skipped puzzle, on stderr."""
-    click.echo(f"warning: skipped puzzle {skip.key}: {skip.reason}", err=True)
-
-
-def partial_log(json_out: Path | None, resume: bool):
-    """The partial results file beside --json-out (None without it), checked against --resume."""
-    from nar_solver.evaluate.partial import PartialLog, partial_path
-
-    if json_out is None:
-        if resume:
-            raise NarError("--resume needs --json-out FILE: the results file of the run to continue")
-        return None
-    log = PartialLog(partial_path(json_out))
-    if log.exists() and not resume:
-        raise NarError("holds the results of an interrupted run; continue it with --resume, or delete it to "
-                       "start afresh", log.path)
-    return log
-
-
-def run_header(command: str, path: Path | None, problems: Path | None, settings: dict) -> dict:
-    """What a partial file must match to be resumed: the command, the puzzle set and the settings."""
-    return {"command": command, "set": str(Path(path or problems).resolve()), "settings": settings}
+from nar_solver.io import check_writable
 
 
 def print_report(report, console) -> None:
@@ -98,11 +60,12 @@ def print_calibration(calibration: dict, console) -> None:
     console.print(sweep)
 
 
-@click.command(name="evaluate")
+@click.command(name="evaluate", cls=RenamingCommand, renamed=STRICT_SET)
 @puzzle_set_options
 @click.option("--solver", "solver_name", type=click.Choice(SOLVER_NAMES), default="ga", show_default=True,
               help="The GA, or a baseline (docs/solver.md).")
 @model_options
+@stop_on_unreadable_option
 @ga_options
 @confidence_option
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N puzzles  [default: all]")
@@ -115,11 +78,11 @@ def print_calibration(calibration: dict, console) -> None:
 @click.option("--resume", is_flag=True,
               help="Continue the interrupted evaluation of --json-out from its .partial.jsonl (same "
                    "options): finished puzzles are kept, not solved again.")
-def command(path, problems, images, solver_name, checkpoint, manifold, device, seed, distance, strict, population,
-            generations, min_confidence, limit, json_out, figure, resume) -> None:
+def command(path, problems, images, solver_name, checkpoint, manifold, device, seed, distance, strict_model,
+            stop_on_unreadable, population, generations, min_confidence, limit, json_out, figure, resume) -> None:
     """Solve every puzzle under PATH and report the accuracy with its 95% Wilson interval, overall
     and by family, program length, copies and object count. Unreadable puzzles are skipped with a
-    warning (--strict: an error); finished results stream to JSON_OUT.partial.jsonl, and Ctrl-C or
+    warning (--stop-on-unreadable: an error); finished results stream to JSON_OUT.partial.jsonl, and Ctrl-C or
     SIGTERM writes the report of what is done (exit 130 / 143; continue with --resume)."""
     for out in (json_out, figure):
         if out is not None:
@@ -137,11 +100,11 @@ def command(path, problems, images, solver_name, checkpoint, manifold, device, s
     from nar_solver.evaluate.sharded import rank_device, shard_indices
     from nar_solver.solve.registry import make_solver
 
-    skips = incomplete_skips(puzzle_set.incomplete, strict)
+    skips = incomplete_skips(puzzle_set.incomplete, stop_on_unreadable)
     settings = settings_from(checkpoint, manifold, rank_device(device), seed, distance, population, generations,
                              min_confidence)
     solver = make_solver(solver_name, settings)
-    manifold_obj = checked_manifold(solver, strict)  # fail fast on a bad checkpoint, before the progress bar
+    manifold_obj = checked_manifold(solver, strict_model)  # fail fast on a bad checkpoint, before the progress bar
     report_settings = {"solver": solver_name, **settings.to_json(),
                        "checkpoint": None if manifold_obj is None or manifold_obj.source is None
                        else str(manifold_obj.source)}
@@ -155,7 +118,7 @@ def command(path, problems, images, solver_name, checkpoint, manifold, device, s
     with Progress(*columns, console=console, transient=True, disable=not main_rank) as progress:
         task = progress.add_task(f"solving with {solver_name}", total=len(shard_indices(len(entries))))
         run = evaluate_set(entries, solver, log=log, header=run_header("evaluate", path, problems, report_settings),
-                           resume=resume, strict=strict, skips=skips, warn=warn_skip,
+                           resume=resume, strict=stop_on_unreadable, skips=skips, warn=warn_skip,
                            progress=lambda _: progress.advance(task))
     report, interrupted, log = run.report, run.interrupted, run.log
     if not main_rank:

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import click
 
-from nar_solver.cli._choices import DEVICE_CHOICES, MAX_SEED, WORLD_NAMES
+from nar_solver.cli._choices import MAX_SEED, METRIC_PRESETS, WORLD_NAMES
+from nar_solver.cli._console import stdout_console
+from nar_solver.cli._options import RenamingCommand, device_option, threads_option
 from nar_solver.cli._outputs import default_folder
 from nar_solver.io import atomic_write_json, check_writable
 
@@ -67,23 +69,23 @@ def _factor_table(report):
     return table
 
 
-@click.command(name="metrics")
+@click.command(name="metrics", cls=RenamingCommand, renamed={"--fast": ("--preset", "fast")})
 @click.argument("run", type=click.Path(path_type=Path))
 @click.option("--data", type=click.Choice(WORLD_NAMES), default=None,
               help="Factor world to measure on (default: the run's training data if it is one of "
                    "these, else objects).")
-@click.option("--preset", type=click.Choice(("full", "standard", "fast")), default=None,
+@click.option("--preset", type=click.Choice(METRIC_PRESETS), default=None,
               help="Sample sizes: full (the reference protocol, ~3x10^6 images), standard (a tenth of "
                    "the votes), fast (seconds: smoke tests only). Default: full. Printed in the table "
                    "title and written to the report.")
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True,
               help="Seeds python, numpy and torch; the same seed gives the same numbers.")
-@click.option("--device", type=str, default="auto", show_default=True,
-              help=f"{' | '.join(DEVICE_CHOICES)} | cuda:N (auto = CUDA when available).")
+@device_option
+@threads_option
 @click.option("--json-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the full report  [default: runs/metrics-<RUN name>/metrics-<data>[-<preset>].json; "
                    "never RUN itself]")
-def command(run: Path, data: str | None, preset: str | None, seed: int, device: str,
+def command(run: Path, data: str | None, preset: str | None, seed: int, device: str, threads: int,
             json_out: Path | None) -> None:
     """Measure a trained run's disentanglement against the ground-truth factors of procedural
     dSprites or of single NAR objects: FactorVAE and beta-VAE scores, MIG, SAP, DCI, Modularity,
@@ -94,7 +96,10 @@ def command(run: Path, data: str | None, preset: str | None, seed: int, device: 
         check_writable(json_out)  # before the measurement, not after it
     from rich.console import Console
 
-    from nar_solver.metrics.runner import DisentanglementSettings, evaluate_checkpoint  # torch
+    from nar_solver.device import set_cpu_threads  # torch
+    from nar_solver.metrics.runner import DisentanglementSettings, evaluate_checkpoint
+
+    set_cpu_threads(threads)
 
     console = Console(stderr=True)
     with console.status("measuring") as status:
@@ -103,7 +108,7 @@ def command(run: Path, data: str | None, preset: str | None, seed: int, device: 
     report.run["preset"] = name
     out = json_out or default_folder("metrics", run) / f"metrics-{report.world}{'' if name == 'full' else '-' + name}.json"
     atomic_write_json(out, report.to_json())
-    stdout = Console()
+    stdout = stdout_console()
     stdout.print(_summary_table(report))
     stdout.print(_factor_table(report))
     stdout.print(f"{report.seconds:.1f} s; report written to {out}")

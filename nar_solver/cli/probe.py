@@ -7,9 +7,8 @@ import click
 
 from nar_solver.cli._choices import PROBE_MAX_SAMPLES as MAX_SAMPLES
 from nar_solver.cli._choices import PROBE_MAX_SWEEP as MAX_SWEEP
-from nar_solver.cli._choices import MAX_SEED, SHAPES
-
-MAX_THREADS = 256
+from nar_solver.cli._choices import MAX_SEED, NORMALISATIONS, SHAPES
+from nar_solver.cli._options import device_option, threads_option
 
 
 def _mark(ok: bool) -> str:
@@ -75,26 +74,24 @@ def dimension_table(data: dict):
               help="Positions per axis of the latent-position figure's grid.")
 @click.option("--sweep-shape", type=click.Choice(SHAPES), default="square", show_default=True,
               help="The shape moved over the board for that figure.")
-@click.option("--normalisation", type=click.Choice(("range", "quantile")), default="range", show_default=True,
+@click.option("--normalisation", type=click.Choice(NORMALISATIONS), default="range", show_default=True,
               help="The solver's map of codes to [0, 1] (see docs/solver.md).")
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True,
               help="Seeds the varied renders; the same seed gives the same numbers.")
-@click.option("--threads", type=click.IntRange(1, MAX_THREADS), default=1, show_default=True,
-              help="CPU threads for torch.")
-@click.option("--device", default="cpu", show_default=True, help="cpu | cuda | cuda:N | auto.")
+@threads_option
+@device_option
 def command(run, out, samples, sweep, sweep_shape, normalisation, seed, threads, device):
     """Probe an object model: (a) reconstruction identity, (b) x and y axis quality, (c) the shift
     probe, (d) shape separation, (e) the latent-position figure. Writes probe.json, probe.png and
     probe_reconstructions.png."""
-    import torch
     from rich.console import Console
 
-    from nar_solver.device import resolve_device
+    from nar_solver.device import resolve_device, set_cpu_threads
     from nar_solver.probe.run import (ProbeSettings, default_out, output_paths, probe_checkpoint,
                                                save_probe)
     from nar_solver.io import check_writable
 
-    torch.set_num_threads(threads)
+    set_cpu_threads(threads)
     out = Path(out) if out is not None else default_out(run)
     for path in output_paths(out).values():
         check_writable(path)  # fail before measuring, not after

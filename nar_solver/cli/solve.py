@@ -7,12 +7,14 @@ from pathlib import Path
 import click
 
 from nar_solver.cli._choices import SOLVER_NAMES
-from nar_solver.cli._solver_options import checked_manifold, confidence_option, ga_options, model_options, settings_from
+from nar_solver.cli._options import RenamingCommand
+from nar_solver.cli._solver_options import (STRICT_SOLVE, checked_manifold, confidence_option, ga_options, model_options,
+                                            settings_from)
 from nar_solver.errors import PuzzleError
 from nar_solver.io import check_writable
 
 
-@click.command(name="solve")
+@click.command(name="solve", cls=RenamingCommand, renamed=STRICT_SOLVE)
 @click.argument("puzzle", type=click.Path(path_type=Path))
 @click.option("--solver", "solver_name", type=click.Choice(SOLVER_NAMES), default="ga", show_default=True,
               help="The GA, or a baseline (docs/solver.md).")
@@ -28,7 +30,7 @@ from nar_solver.io import check_writable
 @click.option("--figure", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write a PNG: the examples with the rule's predictions and margins, the query, its "
                    "prediction, the right and the chosen option.")
-def command(puzzle: Path, solver_name: str, checkpoint, manifold, device, seed, distance, strict, population,
+def command(puzzle: Path, solver_name: str, checkpoint, manifold, device, seed, distance, strict_model, population,
             generations, min_confidence, index, as_json: bool, figure: Path | None) -> None:
     """Solve the puzzle in PUZZLE (a puzzle folder, or one of a set with --index) and show why:
     the option scores, the rule in words, how well it reproduces the examples."""
@@ -52,7 +54,7 @@ def command(puzzle: Path, solver_name: str, checkpoint, manifold, device, seed, 
     settings = settings_from(checkpoint, manifold, device, seed, distance, population, generations,
                              min_confidence)
     solver = make_solver(solver_name, settings)
-    checked_manifold(solver, strict)
+    checked_manifold(solver, strict_model)
     solution = solver.solve(chosen, with_images=figure is not None)
     rule = solver.explain(chosen, solution)
     if figure is not None:

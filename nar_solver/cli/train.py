@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from nar_solver.cli._options import check_threads
 from nar_solver.errors import NarError
 
 
@@ -44,6 +45,8 @@ class ConfigOption(click.Option):
 
         field = "compile" if self.name == "compile_" else self.name
         most = f"; at most {LIMITS[field]}" if field in LIMITS else ""
+        if field == "threads":
+            most = "; at most this machine's cores"
         return record[0], f"{record[1]}  [default: {default_text(field)}{most}]"
 
 
@@ -72,7 +75,8 @@ CONFIG_OPTIONS: tuple[tuple[str, type | None, str], ...] = (
     ("--compile/--no-compile", None, "torch.compile the networks (slow start)."),
     ("--channels-last/--no-channels-last", None,
      "Channels-last memory layout for the convolutions (a speed setting only)."),
-    ("--threads", int, "CPU threads (0 = every core not busy with other work at start)."),
+    ("--threads", int, "CPU threads (0 = every core not busy with other work at start; more help "
+                       "training when the machine is idle, docs/training.md)."),
     # the run folder
     ("--save-every", int, "Checkpoint every N steps."),
     ("--log-every", int, "Append one losses.jsonl row (window means) every N steps."),
@@ -89,7 +93,8 @@ CONFIG_OPTIONS: tuple[tuple[str, type | None, str], ...] = (
 def config_options(func):
     """Attach :data:`CONFIG_OPTIONS`; click passes each as the keyword of its TrainConfig field."""
     for flag, kind, help_text in reversed(CONFIG_OPTIONS):
-        func = click.option(flag, type=kind, default=None, help=help_text, cls=ConfigOption)(func)
+        func = click.option(flag, type=kind, default=None, help=help_text, cls=ConfigOption,
+                            callback=check_threads if flag == "--threads" else None)(func)
     return func
 
 
@@ -97,6 +102,9 @@ def config_options(func):
 @click.option("--preset", default=None,
               help="Settings of a shipped model: objects | objects-broadcast | boards | boards-broadcast. "
                    "Options override it.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Start from the settings of this JSON file: a previous run's config.json, or one written "
+                   "by hand with any of the fields (docs/training.md). Options override it.")
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None, help="New run folder.")
 @click.option("--resume", "resume", type=click.Path(path_type=Path), default=None,
               help="Continue the run in this folder exactly (--steps may raise the total).")
@@ -107,7 +115,7 @@ def config_options(func):
               help="Also write TensorBoard events to RUN/tensorboard/: losses at every --log-every, "
                    "reconstructions and traversals at every checkpoint (needs the optional extra: "
                    "pip install 'nar-solver[tensorboard]').")
-def command(preset, out, resume, progress, figures, tensorboard, **options):
+def command(preset, config_file, out, resume, progress, figures, tensorboard, **options):
     """Train a Factor-VAE on NAR images; write checkpoints, losses and figures into the run folder
     (layout, presets, resume and the mean-image plateau: docs/training.md)."""
     from nar_solver.distributed import DistContext
@@ -116,14 +124,25 @@ def command(preset, out, resume, progress, figures, tensorboard, **options):
     if (out is None) == (resume is None):
         raise NarError("give exactly one of --out DIR (new run) or --resume DIR")
     if resume is not None:
-        if preset is not None:
-            raise NarError("--preset cannot be combined with --resume (the run keeps its settings)")
+        if preset is not None or config_file is not None:
+            raise NarError("--preset and --config cannot be combined with --resume (the run keeps its settings)")
         run = train(options, resume, resume=True, progress=progress, figures=figures, tensorboard=tensorboard)
     else:
-        config = TrainConfig.from_preset(preset, **options)
+        if preset is not None and config_file is not None:
+            raise NarError("give --preset or --config, not both (a config file holds every setting it needs)")
+        config = (TrainConfig.from_file(config_file, **options) if config_file is not None
+                  else TrainConfig.from_preset(preset, **options))
         run = train(config, out, resume=False, progress=progress, figures=figures, tensorboard=tensorboard)
     if DistContext.from_env().is_main:
         print_summary(run)
+
+
+def spread_share(spread: float) -> str:
+    """The reconstructions' spread as a share of the inputs' that says something at every size:
+    "12%", "0.4%", "under 0.1%" (never "0.00")."""
+    if spread < 0.001:
+        return "under 0.1%"
+    return f"{spread:.0%}" if spread >= 0.1 else f"{spread:.1%}"
 
 
 def print_summary(run: Path) -> None:
@@ -157,7 +176,8 @@ def print_summary(run: Path) -> None:
     console.print(table)
     spread = s.get("recon_spread")
     if spread is not None and spread < MEAN_IMAGE_SPREAD:
-        console.print(f"[yellow]warning:[/] the reconstructions are still close to the mean image (they vary "
-                      f"{spread:.2f} as much as the inputs): the mean-image plateau of docs/training.md; "
+        console.print(f"[yellow]warning:[/] the reconstructions are still close to the mean image (their "
+                      f"spread across images is {spread_share(spread)} of the inputs'): the mean-image plateau of "
+                      "docs/training.md; "
                       f"train longer with --resume {s['run']} --steps N, or see --tc-warmup there",
                       soft_wrap=True)

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from nar_solver.cli._choices import TRAVERSE_MAX_DIMS, TRAVERSE_MAX_STEPS
+from nar_solver.cli._options import RenamingCommand, device_option, threads_option
 from nar_solver.errors import NarError
 
 
@@ -37,7 +38,7 @@ def parse_dims(text: str | None) -> list[int] | None:
     return dims
 
 
-@click.command("traverse")
+@click.command("traverse", cls=RenamingCommand, renamed={"--out": ("--figure",)})
 @click.argument("run", type=click.Path(path_type=Path))
 @click.argument("image", type=click.Path(path_type=Path))
 @click.option("--from", "start", type=float, default=-3.0, show_default=True, help="First swept value.")
@@ -48,13 +49,13 @@ def parse_dims(text: str | None) -> list[int] | None:
               help=f"Dimensions to sweep, e.g. 0,3,5 or 0-4 (at most {TRAVERSE_MAX_DIMS})  [default: all]")
 @click.option("--mode", default="offset", show_default=True,
               help="offset: add the value to the image's code; absolute: set the dimension to it.")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
+@click.option("--figure", type=click.Path(path_type=Path), default=None,
               help="Output PNG  [default: runs/traverse-<RUN name>/traverse_<IMAGE name>.png]")
 @click.option("--gif", is_flag=True,
               help="Also write an animated GIF of the sweep (every dimension at once) beside the PNG.")
-@click.option("--device", default="auto", show_default=True,
-              help="auto | cpu | cuda | cuda:N (auto = CUDA when available).")
-def command(run, image, start, stop, steps, dims, mode, out, gif, device):
+@device_option
+@threads_option
+def command(run, image, start, stop, steps, dims, mode, figure, gif, device, threads):
     """Decode IMAGE's code with each latent dimension of RUN swept: one row per dimension, sorted by
     its KL over training images (dead dimensions greyed), labelled with the factor it carries when
     RUN holds a probe.json; one column per value, the unperturbed reconstruction framed.
@@ -62,18 +63,19 @@ def command(run, image, start, stop, steps, dims, mode, out, gif, device):
     A fine sweep: --from -0.5 --to 0.5 --steps 11 (offsets of 0.1); docs/training.md.
     """
     from nar_solver.cli._outputs import default_folder
-    from nar_solver.device import resolve_device
+    from nar_solver.device import resolve_device, set_cpu_threads
     from nar_solver.figures import row_label, row_order, traversal_gif, traversal_grid
     from nar_solver.io import check_writable
     from nar_solver.run.checkpoint import load_model
-    from nar_solver.run.dimension_names import dimension_factors
+    from nar_solver.run.dimension_names import read_dimension_names
     from nar_solver.model.traversal import sweep_values, traverse
     from nar_solver.train.report import training_kl
     from nar_solver.world.formats import load_grey_png
 
+    set_cpu_threads(threads)
     values = sweep_values(start, stop, steps)
     dim_list = parse_dims(dims)
-    out = check_writable(out or default_folder("traverse", run) / f"traverse_{Path(image).stem}.png")
+    out = check_writable(figure or default_folder("traverse", run) / f"traverse_{Path(image).stem}.png")
     gif_path = check_writable(out.with_suffix(".gif")) if gif else None
     resolved = resolve_device(device)
     model = load_model(run, resolved)
@@ -81,7 +83,7 @@ def command(run, image, start, stop, steps, dims, mode, out, gif, device):
     recon, sweeps, mu = traverse(model.vae, picture, values, dim_list, mode)
     dim_list = dim_list if dim_list is not None else list(range(model.vae.z_dim))
     kl = training_kl(model, resolved)
-    factors = dimension_factors(run)
+    factors = read_dimension_names(run)
     notes = [f"mu {mu[d]:+.2f}" for d in dim_list]
     traversal_grid(picture, recon, sweeps, values, dim_list, out, row_notes=notes, mode=mode,
                    title=f"{Path(run).name}: {Path(image).name}", kl=kl, factors=factors)

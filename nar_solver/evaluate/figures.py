@@ -42,6 +42,32 @@ def accuracy_figure(report, path: str | Path, category: str = "family") -> Path:
     return save_figure(fig, path)
 
 
+#: Line colours of the tuning figure, one per population: dark enough on white (viridis ended in a
+#: pale yellow) and told apart in greyscale too (matplotlib's tab10, its light ones left out).
+LINE_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#ff7f0e", "#e377c2", "#7f7f7f")
+#: Below this ratio of the longest to the shortest time the axis is linear: a log axis over less
+#: than a decade labels its minor ticks, and their labels ran into each other.
+LOG_RATIO = 10.0
+
+
+def time_axis(ax, seconds) -> None:
+    """The seconds-per-puzzle axis: log over a decade or more, else linear; at most 6 labelled ticks,
+    written plainly (0.03, not 3x10^-2), none of them minor."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
+
+    seconds = [s for s in seconds if s > 0]
+    plain = FuncFormatter(lambda v, _: f"{v:.3g}")
+    if seconds and max(seconds) / min(seconds) >= LOG_RATIO:
+        ax.set_xscale("log")
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=6))
+        ax.set_xlabel("seconds per puzzle (log)")
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5, min_n_ticks=3))
+        ax.set_xlabel("seconds per puzzle")
+    ax.xaxis.set_major_formatter(plain)
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def tuning_figure(report, path: str | Path) -> Path:
     """Accuracy against seconds per puzzle for every (population, generations) pair, the Pareto
     front as a line, the recommended default ringed."""
@@ -49,10 +75,9 @@ def tuning_figure(report, path: str | Path) -> Path:
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     points = report.points
     pops = sorted({p.population for p in points})
-    cmap = plt.get_cmap("viridis")
     for i, pop in enumerate(pops):
         mine = sorted([p for p in points if p.population == pop], key=lambda p: p.generations)
-        colour = cmap(i / max(1, len(pops) - 1))
+        colour = LINE_COLOURS[i % len(LINE_COLOURS)]
         ax.plot([p.seconds_per_puzzle for p in mine], [100 * p.accuracy for p in mine], "o-", color=colour,
                 lw=0.8, ms=5, label=f"population {pop}")
         yerr = 100 * np.array([error_bars(p.accuracy, p.interval) for p in mine]).T
@@ -67,8 +92,7 @@ def tuning_figure(report, path: str | Path) -> Path:
     rec = report.recommended
     ax.scatter([rec.seconds_per_puzzle], [100 * rec.accuracy], s=180, facecolors="none", edgecolors="red",
                linewidths=1.5, label=f"recommended: {rec.population}x{rec.generations}")
-    ax.set_xscale("log")
-    ax.set_xlabel("seconds per puzzle (log)")
+    time_axis(ax, [p.seconds_per_puzzle for p in points])
     ax.set_ylabel("accuracy (%)")
     ax.set_title("GA: accuracy against time (labels: generations; bars: 95% intervals)", fontsize=9)
     ax.legend(fontsize=7)

@@ -34,7 +34,7 @@ def incomplete_skips(folders: Iterable[Path], strict: bool = False) -> list[Skip
     """Skips for folders that look like unfinished puzzles (with ``strict``: the first is an error)."""
     skips = [SkippedPuzzle(Path(f).name, str(f), f"{f}: {INCOMPLETE_REASON}") for f in folders]
     if strict and skips:
-        raise PuzzleError(f"{INCOMPLETE_REASON} (refused: --strict)", skips[0].source)
+        raise PuzzleError(f"{INCOMPLETE_REASON} (refused: --stop-on-unreadable)", skips[0].source)
     return skips
 
 

@@ -37,6 +37,8 @@ if TYPE_CHECKING:  # the metrics themselves never need torch; only a checkpoint'
 #: Modularity, Explicitness and the unsupervised scores joined the suite. Cached reports of another
 #: version are stale (bench/disentanglement_table.py names its cache files with it).
 REPORT_VERSION = 2
+#: The sample-size presets, largest first (:meth:`DisentanglementSettings.preset`).
+PRESETS: tuple[str, ...] = ("full", "standard", "fast")
 
 
 @dataclass(frozen=True)
@@ -83,10 +85,9 @@ class DisentanglementSettings:
 
     @classmethod
     def preset(cls, name: str) -> "DisentanglementSettings":
-        presets = {"full": cls.full, "standard": cls.standard, "fast": cls.fast}
-        if name not in presets:
-            raise NarError(f"unknown metric preset {name!r}; choose one of {', '.join(presets)}")
-        return presets[name]()
+        if name not in PRESETS:
+            raise NarError(f"unknown metric preset {name!r}; choose one of {', '.join(PRESETS)}")
+        return getattr(cls, name)()
 
 
 @dataclass

@@ -12,7 +12,7 @@ arrays a caller computed with any model (or built by hand, as the tests do):
   of the shifted object?
 - :func:`shape_separation` (d): the smallest distance between two shapes' mean codes, relative to
   the spread of a shape's codes under rendering variation.
-- :func:`variance_shares` and :func:`dimension_factors`: what each dimension carries, as names.
+- :func:`variance_shares` and :func:`name_dimensions`: what each dimension carries, as names.
 
 Code grids are laid out ``codes[shape, y, x, dim]`` (row y, column x, as in docs/world.md), in the
 solver's normalised coordinates (nar_solver/solve/manifold.py: each active dimension mapped so
@@ -160,7 +160,7 @@ def variance_shares(codes: np.ndarray) -> dict[str, list]:
             "rest": (1 - (shape + x + y) / total).tolist(), "variance": total.tolist()}
 
 
-def dimension_factors(shares: dict[str, list], axes: dict[str, "AxisResult"], dims: Sequence[int]) -> dict[str, str]:
+def name_dimensions(shares: dict[str, list], axes: dict[str, "AxisResult"], dims: Sequence[int]) -> dict[str, str]:
     """{latent dim: "x" | "y" | "shape"}: "x" (or "y") where a line through that dimension alone
     predicts the column (row) with R^2 >= :data:`NAME_SHARE` (a position axis one can step
     along), "shape" where shape explains at least that share of its variance. Dimensions that fit
@@ -265,5 +265,5 @@ def shape_separation(codes: np.ndarray) -> SeparationResult:
 
 
 __all__ = ["AxisResult", "FACTORS", "IdentityResult", "MOVES", "NAME_SHARE", "SeparationResult", "ShiftResult",
-           "TARGETS", "axis_quality", "dimension_factors", "linear_r2", "reconstruction_identity",
+           "TARGETS", "axis_quality", "name_dimensions", "linear_r2", "reconstruction_identity",
            "shape_separation", "shift_probe", "variance_shares"]

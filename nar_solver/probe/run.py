@@ -146,7 +146,7 @@ def probe_model(vae: torch.nn.Module, latent_low, latent_high, settings: ProbeSe
 
     axes = {f: measures.axis_quality(grid_codes, f, active) for f in ("x", "y")}
     shares = measures.variance_shares(grid_codes)
-    names = measures.dimension_factors(shares, axes, active)
+    names = measures.name_dimensions(shares, axes, active)
     shift = measures.shift_probe(grid_codes)
 
     note(f"encoding {shapes * GRID * GRID * settings.samples} varied renders")

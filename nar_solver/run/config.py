@@ -76,7 +76,7 @@ class TrainConfig:
     precision: str = "auto"         # auto | fp32 | bf16 (auto: bf16 autocast on CUDA and bf16-capable CPUs)
     channels_last: bool = True
     compile: bool = False           # torch.compile the networks (opt-in: compile time is minutes on CPU)
-    threads: int = 0                # CPU threads; 0 = every core not busy at start (cores - load average, >= 1)
+    threads: int = 1                # CPU threads; 0 = every core not busy at start (cores - load average, >= 1)
     save_every: int = 1000          # checkpoint + losses.jsonl every this many steps
     log_every: int = 10             # one losses.jsonl row (means over the window) every this many steps
     jitter: float | None = None     # max position jitter in px (None: 2 for objects, 0 for boards)
@@ -116,15 +116,21 @@ class TrainConfig:
         return cls(**values).validate(source)
 
     @classmethod
+    def from_file(cls, path: str | Path, **overrides: Any) -> "TrainConfig":
+        """The settings of a config file with ``overrides`` (None values ignored) on top, resolved.
+
+        The file is a previous run's config.json or written by hand: a JSON object of any of the
+        fields (the rest keep their defaults). ``train --config FILE`` builds its config so."""
+        path = Path(path)
+        data = _read_json_file(path, "config file")
+        cls.from_json(data, path)  # the file alone must be valid, so its errors name the file
+        values = {**data, **{k: v for k, v in overrides.items() if v is not None}}
+        return cls.from_json(values, source="options").resolve()
+
+    @classmethod
     def load(cls, path: str | Path) -> "TrainConfig":
         path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise NarError("config.json is missing", path) from None
-        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:  # ValueError: JSON, huge ints
-            raise NarError(f"config.json is not valid JSON ({err.__class__.__name__})", path) from None
-        return cls.from_json(data, path)
+        return cls.from_json(_read_json_file(path, "config.json"), path)
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -224,6 +230,16 @@ class TrainConfig:
     @classmethod
     def _types(cls) -> dict[str, Any]:
         return {f.name: f.type for f in dataclasses.fields(cls)}
+
+
+def _read_json_file(path: Path, what: str) -> Any:
+    """The parsed JSON of ``path``; a missing or malformed file is a one-line NarError."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise NarError(f"{what} is missing", path) from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:  # ValueError: JSON, huge ints
+        raise NarError(f"{what} is not valid JSON ({err.__class__.__name__})", path) from None
 
 
 def _coerce(key: str, value: Any, annotation: str, source: str | Path) -> Any:

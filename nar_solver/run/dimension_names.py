@@ -52,7 +52,7 @@ def _from_metrics(data: dict) -> dict[int, str]:
     return out
 
 
-def dimension_factors(run: str | Path | None) -> dict[int, str]:
+def read_dimension_names(run: str | Path | None) -> dict[int, str]:
     """{latent dimension: factor name} from the run folder's probe.json, else its metrics reports;
     {} when neither exists or says anything."""
     if run is None:

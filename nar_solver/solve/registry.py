@@ -8,11 +8,14 @@ from nar_solver.solve.baselines import LatentArithmeticSolver, OptionsOnlySolver
 from nar_solver.solve.manifold import LatentManifold
 from nar_solver.solve.solver import GASolver, Solver, SolverSettings
 
-#: Every solver, by its name (``Solver.name``), the GA first.
+#: Every solver's name, the GA first: a literal, so the CLI can read it without importing torch.
+SOLVER_NAMES: tuple[str, ...] = ("ga", "latent-arithmetic", "pixel", "options-only", "random")
+#: Every solver, by its name (``Solver.name``).
 SOLVERS: dict[str, Callable[..., Solver]] = {
     cls.name: cls for cls in (GASolver, LatentArithmeticSolver, PixelAnalogySolver, OptionsOnlySolver, RandomSolver)
 }
-SOLVER_NAMES: tuple[str, ...] = tuple(SOLVERS)
+if tuple(SOLVERS) != SOLVER_NAMES:  # pragma: no cover - a solver added to one list and not the other
+    raise ImportError(f"SOLVER_NAMES {SOLVER_NAMES} must list the registered solvers {tuple(SOLVERS)} in order")
 
 
 def make_solver(name: str, settings: SolverSettings | None = None,

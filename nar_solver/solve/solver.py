@@ -158,10 +158,10 @@ class Solver:
         genome = solution.details.get("genome")
         if genome is None or not self.needs_model:
             return None
-        from nar_solver.run.dimension_names import dimension_factors
+        from nar_solver.run.dimension_names import read_dimension_names
 
         _, scorer = self.prepare(puzzle)
-        return explain_rule(scorer, genome, dimension_factors(self.manifold.source))
+        return explain_rule(scorer, genome, read_dimension_names(self.manifold.source))
 
     def prepare(self, puzzle: Puzzle) -> tuple[EncodedPuzzle, Scorer]:
         """Encode ``puzzle`` on the manifold and build the scorer of the configured distance."""

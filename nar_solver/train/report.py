@@ -12,7 +12,7 @@ from nar_solver.data.stream import BatchStream
 from nar_solver.errors import NarError
 from nar_solver.figures import plot_losses, reconstruction_grid, traversal_grid
 from nar_solver.model.images import ink_to_grey, to_ink
-from nar_solver.run.dimension_names import dimension_factors
+from nar_solver.run.dimension_names import read_dimension_names
 from nar_solver.model.losses import kl_per_dim
 from nar_solver.model.traversal import sweep_values, traverse
 from nar_solver.model.vae import FactorVAE
@@ -74,7 +74,7 @@ def write_figures(run_dir: str | Path, vae: FactorVAE, sample: np.ndarray, rows:
     values = sweep_values(-3.0, 3.0, 11)
     image_recon, sweeps, _ = traverse(vae, images[0], values)
     written.append(traversal_grid(images[0], image_recon, sweeps, values, range(vae.z_dim),
-                                  out / "traversal.png", kl=kl, factors=dimension_factors(run.path),
+                                  out / "traversal.png", kl=kl, factors=read_dimension_names(run.path),
                                   title=f"{title}: traversals (KL per dim over 512 training images)"))
     vae.train(was_training)
     return written
