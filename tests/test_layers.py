@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "nar_solver"
 
 #: Lowest first. A module's layer is its top-level name under nar_solver/.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("__init__", "errors", "io", "json_values", "cores", "seeding", "device", "distributed"),
+    ("__init__", "defaults", "errors", "io", "json_values", "cores", "seeding", "device", "distributed"),
     ("world", "figures"),
     ("data",),
     ("model",),

@@ -60,12 +60,12 @@ def library_value(module: str, name: str) -> Any:
 
 SOLVER_NAMES: tuple[str, ...] = library_value("solve.registry", "SOLVER_NAMES")
 MANIFOLD_KINDS: tuple[str, ...] = library_value("solve.manifold", "KINDS")
-DEFAULT_MANIFOLD: str = library_value("solve.manifold", "DEFAULT_KIND")
+DEFAULT_MANIFOLD: str = library_value("defaults", "MANIFOLD")  # nar_solver/defaults.py: the one place
 NORMALISATIONS: tuple[str, ...] = library_value("solve.manifold", "NORMALISATIONS")
 DISTANCES: tuple[str, ...] = library_value("solve.fitness", "DISTANCES")
 GA_POPULATION: int = library_value("solve.ga", "GAConfig.population")
 GA_GENERATIONS: int = library_value("solve.ga", "GAConfig.generations")
-GA_DISTANCE: str = library_value("solve.ga", "GAConfig.distance")
+GA_DISTANCE: str = library_value("defaults", "DISTANCE")
 GA_ELITE: int = library_value("solve.ga", "GAConfig.elite")
 GA_MIN_POPULATION: int = library_value("solve.ga", "MIN_POPULATION")
 GA_MAX_POPULATION: int = library_value("solve.ga", "MAX_POPULATION")

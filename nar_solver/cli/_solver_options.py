@@ -84,6 +84,14 @@ def ga_options(func: Callable) -> Callable:
     return func
 
 
+def confidence_option(func: Callable) -> Callable:
+    """--min-confidence (solve, evaluate)."""
+    return click.option("--min-confidence", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True,
+                        help="Abstain (answer at chance confidence, with the reason) when the answer's "
+                             "confidence is below this; evaluate reports accuracy and coverage over a "
+                             "sweep of thresholds (docs/solver.md).")(func)
+
+
 def checked_manifold(solver, strict_model: bool):
     """Load the solver's manifold (failing fast on a bad checkpoint) and check that its model fits
     the manifold kind: a warning on stderr, or with ``strict_model`` a one-line error. None for
@@ -103,7 +111,7 @@ def checked_manifold(solver, strict_model: bool):
 
 
 def settings_from(checkpoint: Path | None, manifold: str, device: str, seed: int, distance: str,
-                  population: int | None = None, generations: int | None = None):
+                  population: int | None = None, generations: int | None = None, min_confidence: float = 0.0):
     """The SolverSettings of the options; imports the solver (and torch) and sets --threads."""
     import dataclasses
 
@@ -118,4 +126,5 @@ def settings_from(checkpoint: Path | None, manifold: str, device: str, seed: int
     ga = dataclasses.replace(defaults, distance=distance,
                              population=population if population is not None else defaults.population,
                              generations=generations if generations is not None else defaults.generations)
-    return SolverSettings(checkpoint=checkpoint, manifold=manifold, device=device, seed=seed, ga=ga)
+    return SolverSettings(checkpoint=checkpoint, manifold=manifold, device=device, seed=seed, ga=ga,
+                          min_confidence=min_confidence)

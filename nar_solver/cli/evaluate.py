@@ -8,8 +8,8 @@ import click
 from nar_solver.cli._choices import SOLVER_NAMES
 from nar_solver.cli._puzzle_runs import claim_outputs, load_set, partial_log, run_header, warn_skip
 from nar_solver.cli._options import RenamingCommand
-from nar_solver.cli._solver_options import (STRICT_SET, checked_manifold, ga_options, model_options, puzzle_set_options,
-                                            settings_from, stop_on_unreadable_option)
+from nar_solver.cli._solver_options import (STRICT_SET, checked_manifold, confidence_option, ga_options, model_options,
+                                            puzzle_set_options, settings_from, stop_on_unreadable_option)
 from nar_solver.errors import NarError
 
 
@@ -28,6 +28,7 @@ def print_report(report, console) -> None:
     if report.skipped:
         console.print(f"[yellow]skipped {len(report.skipped)} unreadable puzzle(s)[/] (not scored; "
                       "named in the warnings)", soft_wrap=True)
+    print_calibration(report.calibration(), console)
     for category, values in report.per_category().items():
         table = Table(title=f"by {category}", title_justify="left")
         for col in (category, "n", "accuracy", "95% interval"):
@@ -37,6 +38,27 @@ def print_report(report, console) -> None:
         console.print(table)
 
 
+def print_calibration(calibration: dict, console) -> None:
+    """The reliability table (non-empty bins), the ECE and the sweep of confidence thresholds."""
+    from rich.table import Table
+
+    table = Table(title=f"calibration: expected calibration error {calibration['ece']:.3f}", title_justify="left")
+    for col in ("confidence", "n", "mean confidence", "accuracy"):
+        table.add_column(col, justify="right")
+    for b in calibration["bins"]:
+        if b["n"]:
+            table.add_row(f"{b['low']:.1f}-{b['high']:.1f}", str(b["n"]), f"{b['confidence']:.3f}",
+                          f"{b['accuracy']:.3f}")
+    console.print(table)
+    sweep = Table(title="answers kept at confidence >= threshold", title_justify="left")
+    for col in ("threshold", "coverage", "answered", "accuracy", "wrong"):
+        sweep.add_column(col, justify="right")
+    for row in calibration["sweep"]:
+        sweep.add_row(f"{row['threshold']:.2f}", f"{row['coverage']:.1%}", str(row["answered"]),
+                      f"{row['accuracy']:.1%}", f"{row['wrong']:.1%}")
+    console.print(sweep)
+
+
 @click.command(name="evaluate", cls=RenamingCommand, renamed=STRICT_SET)
 @puzzle_set_options
 @click.option("--solver", "solver_name", type=click.Choice(SOLVER_NAMES), default="ga", show_default=True,
@@ -44,6 +66,7 @@ def print_report(report, console) -> None:
 @model_options
 @stop_on_unreadable_option
 @ga_options
+@confidence_option
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N puzzles  [default: all]")
 @click.option("--json-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help='Write {"accuracy", "n", "solver", "per_category", "interval_95", "settings", "results"} '
@@ -55,7 +78,7 @@ def print_report(report, console) -> None:
               help="Continue the interrupted evaluation of --json-out from its .partial.jsonl (same "
                    "options): finished puzzles are kept, not solved again.")
 def command(path, problems, images, solver_name, checkpoint, manifold, device, seed, distance, strict_model,
-            stop_on_unreadable, population, generations, limit, json_out, figure, resume) -> None:
+            stop_on_unreadable, population, generations, min_confidence, limit, json_out, figure, resume) -> None:
     """Solve every puzzle under PATH and report the accuracy with its 95% Wilson interval, overall
     and by family, program length, copies and object count. Unreadable puzzles are skipped with a
     warning (--stop-on-unreadable: an error); finished results stream to JSON_OUT.partial.jsonl, and Ctrl-C or
@@ -75,7 +98,8 @@ def command(path, problems, images, solver_name, checkpoint, manifold, device, s
     from nar_solver.solve.registry import make_solver
 
     skips = incomplete_skips(puzzle_set.incomplete, stop_on_unreadable)
-    settings = settings_from(checkpoint, manifold, rank_device(device), seed, distance, population, generations)
+    settings = settings_from(checkpoint, manifold, rank_device(device), seed, distance, population, generations,
+                             min_confidence)
     solver = make_solver(solver_name, settings)
     manifold_obj = checked_manifold(solver, strict_model)  # fail fast on a bad checkpoint, before the progress bar
     report_settings = {"solver": solver_name, **settings.to_json(),

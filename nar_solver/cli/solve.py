@@ -8,7 +8,8 @@ import click
 
 from nar_solver.cli._choices import SOLVER_NAMES
 from nar_solver.cli._options import RenamingCommand
-from nar_solver.cli._solver_options import STRICT_SOLVE, checked_manifold, ga_options, model_options, settings_from
+from nar_solver.cli._solver_options import (STRICT_SOLVE, checked_manifold, confidence_option, ga_options, model_options,
+                                            settings_from)
 from nar_solver.errors import PuzzleError
 from nar_solver.cli._outputs import check_outputs
 
@@ -19,6 +20,7 @@ from nar_solver.cli._outputs import check_outputs
               help="The GA, or a baseline (docs/solver.md).")
 @model_options
 @ga_options
+@confidence_option
 @click.option("--index", type=click.IntRange(min=0), default=None,
               help="Which puzzle to solve when PUZZLE holds several (a folder of puzzles, a few-shot-nar "
                    "set), counting from 0  [default: the only puzzle in PUZZLE]")
@@ -29,7 +31,7 @@ from nar_solver.cli._outputs import check_outputs
               help="Write a PNG: the examples with the rule's predictions and margins, the query, its "
                    "prediction, the right and the chosen option.")
 def command(puzzle: Path, solver_name: str, checkpoint, manifold, device, seed, distance, strict_model, population,
-            generations, index, as_json: bool, figure: Path | None) -> None:
+            generations, min_confidence, index, as_json: bool, figure: Path | None) -> None:
     """Solve the puzzle in PUZZLE (a puzzle folder, or one of a set with --index) and show why:
     the option scores, the rule in words, how well it reproduces the examples."""
     check_outputs([figure], inputs=[puzzle, checkpoint])
@@ -49,7 +51,8 @@ def command(puzzle: Path, solver_name: str, checkpoint, manifold, device, seed, 
     from nar_solver.solve.registry import make_solver  # torch: only now that there is a puzzle to solve
     from nar_solver.solve.report import solve_report
 
-    settings = settings_from(checkpoint, manifold, device, seed, distance, population, generations)
+    settings = settings_from(checkpoint, manifold, device, seed, distance, population, generations,
+                             min_confidence)
     solver = make_solver(solver_name, settings)
     checked_manifold(solver, strict_model)
     solution = solver.solve(chosen, with_images=figure is not None)

@@ -10,7 +10,8 @@ puzzles one at a time; :func:`evaluate` takes puzzles already read): listed with
 counted right or wrong.
 A puzzle the solver abstained on (:mod:`nar_solver.solve.abstain`) counts in the overall accuracy
 by the answer it gave, and ``answered`` is the accuracy over the puzzles it did not abstain on, so
-the two side by side show what the abstentions hide. ``complete`` is False for the report of an
+the two side by side show what the abstentions hide. ``calibration`` says whether the confidences
+can be trusted (reliability bins, expected calibration error, a sweep of thresholds). ``complete`` is False for the report of an
 interrupted run (docs/solver.md, "Evaluating").
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
+from nar_solver.evaluate import calibration
 from nar_solver.evaluate.stats import wilson_interval
 from nar_solver.solve.perception import split_objects
 from nar_solver.solve.solver import Solver
@@ -145,6 +147,16 @@ class AccuracyReport:
         return {c: {v: t.to_json() for v, t in sorted(values.items(), key=lambda kv: _order(kv[0]))}
                 for c, values in table.items()}
 
+    def calibration(self) -> dict:
+        """Over scored puzzles: the reliability table (:data:`calibration.BINS` bins), the expected
+        calibration error and the sweep of confidence thresholds (:mod:`nar_solver.evaluate.calibration`).
+        An abstained answer counts at the chance confidence it was given."""
+        conf = [r.confidence for r in self.scored]
+        right = [bool(r.correct) for r in self.scored]
+        return {"ece": calibration.expected_calibration_error(conf, right),
+                "bins": [b.to_json() for b in calibration.reliability_table(conf, right)],
+                "sweep": [row.to_json() for row in calibration.threshold_sweep(conf, right)]}
+
     def to_json(self) -> dict:
         """The documented schema of ``nar-solver evaluate --json-out`` (plus interval, timing and settings)."""
         low, high = self.interval
@@ -152,7 +164,8 @@ class AccuracyReport:
                 "per_category": self.per_category(), "results": [r.to_json() for r in self.results],
                 "interval_95": [low, high], "seconds_per_puzzle": self.seconds_per_puzzle,
                 "settings": self.settings, "complete": self.complete, "abstained": self.abstained,
-                "answered": self.answered.to_json(), "n_skipped": len(self.skipped),
+                "answered": self.answered.to_json(), "calibration": self.calibration(),
+                "n_skipped": len(self.skipped),
                 "skipped": [s.to_json() for s in self.skipped]}
 
 

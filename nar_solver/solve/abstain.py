@@ -18,6 +18,9 @@ answer means nothing, and the softmax confidence of near-equal or huge distances
   square sits half-way between options while winning every example: 0/6 reproduced, answer right
   at 0.84 on generated shape puzzles).
 
+- **low confidence** (only when asked, ``--min-confidence T``): the answer's confidence is below
+  T, so the caller would rather have no answer than one that is right less often than T says.
+
 On any of them the solution is marked ``abstain`` with the reason, and its confidence is chance
 (1 / number of options). Independently, options tied with the best are chosen between at random
 under the seed and the puzzle's id (not always the first, which made blank puzzles look solved
@@ -75,7 +78,7 @@ def perception_problem(puzzle: Puzzle) -> str | None:
     return None
 
 
-def abstain_reason(puzzle: Puzzle, solution) -> str | None:
+def abstain_reason(puzzle: Puzzle, solution, min_confidence: float = 0.0) -> str | None:
     """The first sign that ``solution`` is a guess (see the module docstring), or None."""
     problem = perception_problem(puzzle)
     if problem is not None:
@@ -86,6 +89,8 @@ def abstain_reason(puzzle: Puzzle, solution) -> str | None:
     won, n = examples_won(solution), solution.n_examples
     if won is not None and n > 0 and won < MIN_SOLVED_FRACTION * n:
         return f"the rule picks the right option on only {won} of the {n} examples"
+    if float(solution.confidence) < float(min_confidence):
+        return f"confidence {solution.confidence:.3f} is below --min-confidence {float(min_confidence):g}"
     return None
 
 
@@ -98,14 +103,15 @@ def examples_won(solution) -> int | None:
     return solution.examples_solved
 
 
-def settle(puzzle: Puzzle, solution, seed: int) -> None:
+def settle(puzzle: Puzzle, solution, seed: int, min_confidence: float = 0.0) -> None:
     """Break a tie for the best option at random under ``seed``, then abstain (confidence at chance,
-    ``abstain`` and its reason set) when the puzzle could not be read. Changes ``solution`` in place."""
+    ``abstain`` and its reason set) when the puzzle could not be read or the confidence is below
+    ``min_confidence``. Changes ``solution`` in place."""
     tied = tied_best(solution.scores, solution.details.get("temperature"))
     if len(tied) > 1:
         solution.answer = int(tie_rng(seed, puzzle.id).choice(tied))
         solution.details["tied_options"] = tied
-    reason = abstain_reason(puzzle, solution)
+    reason = abstain_reason(puzzle, solution, min_confidence)
     if reason is not None:
         solution.abstain = True
         solution.abstain_reason = reason

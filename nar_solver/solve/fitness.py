@@ -61,10 +61,18 @@ def chamfer_distances(pred: CodeSets, options: torch.Tensor, option_mask: torch.
 
 def composite_ink(manifold: LatentManifold, pred: CodeSets) -> torch.Tensor:
     """Decode every real predicted object in ONE forward pass and take the ink union (max) per
-    board. (P, B, N, d) -> (P, B, 64, 64) ink probabilities."""
+    board. (P, B, N, d) -> (P, B, 64, 64) ink probabilities.
+
+    Identical codes are decoded once: elites, unchanged objects and copies repeat across a
+    population, and the decoder is nearly all of a pixel distance's cost (docs/solver.md)."""
     p, b, n, _ = pred.codes.shape
     mask = pred.mask[None].expand(p, b, n)
-    images = manifold.decode(pred.codes[mask])                                       # (R,64,64)
+    codes = pred.codes[mask]                                                         # (R, d)
+    if codes.shape[0] > 1:
+        unique, inverse = torch.unique(codes, dim=0, return_inverse=True)
+        images = manifold.decode(unique)[inverse] if unique.shape[0] < codes.shape[0] else manifold.decode(codes)
+    else:
+        images = manifold.decode(codes)                                              # (R,64,64)
     canvas = torch.zeros((p, b, n, *images.shape[-2:]), device=images.device, dtype=images.dtype)
     canvas[mask] = images
     return canvas.amax(dim=2)
@@ -133,6 +141,10 @@ class Scorer:
         self._query = (encoded.query_inputs(), encoded.options[e:], encoded.option_mask[e:],
                        encoded.option_ink[e:])
 
+    def with_distance(self, distance: str, temperature: float | None = None) -> "Scorer":
+        """The same puzzle and chromosome layout scored with another distance."""
+        return Scorer(self.encoded, self.manifold, self.layout, distance, temperature)
+
     def predict(self, genomes: torch.Tensor, query: bool = False) -> CodeSets:
         inputs = (self._query if query else self._examples)[0]
         return apply_genomes(self.layout, genomes, inputs)
@@ -147,19 +159,42 @@ class Scorer:
         return pixel_distances(composite_ink(self.manifold, pred), option_ink, self.distance)
 
     @torch.inference_mode()
-    def separations(self) -> torch.Tensor:
-        """(E,) distance from each example's right option to its nearest other option, in this
-        scorer's distance (the scale of :mod:`nar_solver.solve.selfcheck`)."""
+    def decoded(self, genomes: torch.Tensor) -> torch.Tensor:
+        """(P, size) chromosomes -> (P, E+1, 64, 64): the decoded predictions of every example and
+        the query (last), in one decoder pass."""
+        inputs = self.encoded.inputs
+        return composite_ink(self.manifold, apply_genomes(self.layout, genomes.to(inputs.codes.device,
+                                                                                   torch.float32), inputs))
+
+    @torch.inference_mode()
+    def board_distances(self, genomes: torch.Tensor, distance: str | None = None,
+                        ink: torch.Tensor | None = None) -> torch.Tensor:
+        """(P, size) -> (P, E+1, O) distances of the examples and the query (last) at once, in
+        ``distance`` (default: this scorer's); pixel distances decode once (or use ``ink``, the
+        output of :meth:`decoded`)."""
+        distance = distance or self.distance
+        enc = self.encoded
+        if distance == "code":
+            pred = apply_genomes(self.layout, genomes.to(enc.inputs.codes.device, torch.float32), enc.inputs)
+            return chamfer_distances(pred, enc.options, enc.option_mask)
+        ink = self.decoded(genomes) if ink is None else ink
+        return pixel_distances(ink, enc.option_ink, distance)
+
+    @torch.inference_mode()
+    def separations(self, distance: str | None = None) -> torch.Tensor:
+        """(E,) distance from each example's right option to its nearest other option, in
+        ``distance`` (default: this scorer's; the scale of :mod:`nar_solver.solve.selfcheck`)."""
         from nar_solver.solve.selfcheck import separations
 
+        distance = distance or self.distance
         _, options, option_mask, option_ink = self._examples
         answers = self.encoded.answers
         e = torch.arange(answers.numel(), device=answers.device)
-        if self.distance == "code":
+        if distance == "code":
             right = CodeSets(options[e, answers][None], option_mask[e, answers])
             d = chamfer_distances(right, options, option_mask)[0]
         else:
-            d = pixel_distances(option_ink[e, answers][None], option_ink, self.distance)[0]
+            d = pixel_distances(option_ink[e, answers][None], option_ink, distance)[0]
         return separations(d, answers)
 
 

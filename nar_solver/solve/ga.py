@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from deap import algorithms, base, creator, tools
 
+from nar_solver import defaults
 from nar_solver.errors import NarError
 from nar_solver.solve.fitness import Objective
 from nar_solver.solve.transform import DELTA, GENES, SWITCH, VALUE, GenomeLayout
@@ -32,6 +33,8 @@ MIN_POPULATION = 3
 #: 128 x 50), small enough that one search cannot exhaust memory or run for days.
 MAX_POPULATION = 4096
 MAX_GENERATIONS = 10_000
+#: When pixel distances score chromosomes during the search (GAConfig.pixel_search).
+PIXEL_SEARCH: tuple[str, ...] = ("always", "fallback", "never")
 
 
 @dataclass
@@ -56,8 +59,16 @@ class GAConfig:
     stop_margin: float = 3.0      # early stop: right option ahead on every example by this many T
     match_weight: float | None = None  # pull toward matching the right option, not only beating the
                                        # others; None: fitness.MATCH_WEIGHTS of the manifold
-    distance: str = "code"
+    distance: str = defaults.DISTANCE  # how predictions are compared with the options (fitness.DISTANCES)
     temperature: float | None = None
+    pixel_search: str = "always"  # pixel distances only: "always" scores every chromosome of every
+                                  # generation by its decoded images (a decoder pass per generation:
+                                  # seconds per puzzle on a CPU); "never" searches in code space and
+                                  # scores the ``rerank`` best and the answer by decoded images;
+                                  # "fallback" does that, then searches in pixels (from the code
+                                  # search's best) only when the best's decoded predictions do not
+                                  # pick the right option of every example (docs/solver.md)
+    rerank: int = 2               # hall-of-fame chromosomes re-scored by decoded images (code search)
 
     def __post_init__(self) -> None:
         if self.population < MIN_POPULATION:
@@ -70,6 +81,10 @@ class GAConfig:
             raise NarError(f"generations must be at most {MAX_GENERATIONS}, got {self.generations}")
         if not 0 <= self.elite < self.population:
             raise NarError(f"elite must be in 0..population-1, got {self.elite}")
+        if self.pixel_search not in PIXEL_SEARCH:
+            raise NarError(f"pixel_search must be one of {', '.join(PIXEL_SEARCH)}, got {self.pixel_search!r}")
+        if not 1 <= self.rerank <= self.population:
+            raise NarError(f"rerank must be in 1..population, got {self.rerank}")
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -202,7 +217,7 @@ def run_ga(objective: Objective, config: GAConfig, seed: int = 0, starts: Sequen
     population = [_individual(np.clip(np.asarray(s, dtype=np.float64), layout.lower(), layout.upper()))
                   for s in list(starts)[: config.population]]
     population += [toolbox.individual() for _ in range(config.population - len(population))]
-    hof = tools.HallOfFame(max(1, config.elite), similar=np.array_equal)
+    hof = tools.HallOfFame(max(1, config.elite, config.rerank), similar=np.array_equal)
     stats, logbook = _statistics()
 
     evaluate(objective, population)

@@ -34,6 +34,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from nar_solver import defaults
 from nar_solver.errors import CheckpointError, NarError
 from nar_solver.model.images import to_ink
 from nar_solver.run.checkpoint import load_model
@@ -42,7 +43,7 @@ from nar_solver.solve.perception import PerceivedObject, split_objects, whole_bo
 from nar_solver.world.board import GRID, IMAGE_SIZE, MARGIN, TILE, tile_origin
 
 KINDS: tuple[str, ...] = ("objects-xy", "objects", "board")
-DEFAULT_KIND = "objects-xy"
+DEFAULT_KIND = defaults.MANIFOLD
 NORMALISATIONS: tuple[str, ...] = ("range", "quantile")
 
 #: A dimension whose training-data range is below this (in latent units) is treated as collapsed.
@@ -134,7 +135,8 @@ class LatentManifold:
             raise NarError(f"unknown normalisation {normalisation!r}; choose one of {', '.join(NORMALISATIONS)}")
         self.kind = kind
         self.device = torch.device(device)
-        self.vae = vae.to(self.device).eval()
+        # channels_last: the decoder's convolutions run ~1.3x faster on a CPU (bench/pixel_scoring.py)
+        self.vae = vae.to(self.device).eval().to(memory_format=torch.channels_last)
         self.z_dim = int(vae.z_dim)
         self.low = torch.as_tensor(np.asarray(latent_low), dtype=torch.float32, device=self.device).flatten()
         self.high = torch.as_tensor(np.asarray(latent_high), dtype=torch.float32, device=self.device).flatten()

@@ -6,6 +6,8 @@ The schema of ``nar-solver solve --json`` (docs/solver.md, "What solve prints"):
     answer, scores, confidence         the chosen option, every option's score, its softmax probability
     correct_answer, correct            the right option and whether it was chosen (null when unknown)
     examples_solved, n_examples        examples the rule reproduces, out of the labelled ones
+                                       (pure latent manifolds: whose decoded prediction is
+                                       nearest, in pixels, to the right option)
     margins                            per example, right option's lead over the nearest wrong one,
                                        in temperatures (null for solvers without a rule)
     reproduction                       per example, distance to the right option / that option's

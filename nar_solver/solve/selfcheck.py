@@ -12,6 +12,12 @@ shape-a claimed 6/6 at a query confidence of 0.46). An example counts as solved 
 
 A rule that reproduces the right options (objects-xy: a prediction 0.01 from the right option,
 options 0.05 or more apart) passes; one that only leans toward them does not.
+
+That test is for ``objects-xy``. On the pure latent manifolds (``objects``, ``board``) a code never
+comes back exactly (half of the right answers said 0/6), so there an example counts when the
+rule's *decoded* prediction lies strictly nearest, in pixels, to the right option
+(:func:`nearest_mask`, applied by ``solver.rule_solution``): the prediction is drawn and looks more
+like the right option than like any other.
 """
 from __future__ import annotations
 
@@ -42,6 +48,15 @@ def solved_mask(distances: torch.Tensor, answers: torch.Tensor, separation: torc
     others = distances.clone()
     others[e, answers] = float("inf")
     return (right < others.min(-1).values) & (right <= fraction * separation)
+
+
+def nearest_mask(distances: torch.Tensor, answers: torch.Tensor) -> torch.Tensor:
+    """(E, O) prediction-to-option distances -> (E,) bool: the right option strictly nearest
+    (the self-check of the pure latent manifolds, in pixels of the decoded prediction)."""
+    e = torch.arange(answers.numel(), device=answers.device)
+    others = distances.clone()
+    others[e, answers] = float("inf")
+    return distances[e, answers] < others.min(-1).values
 
 
 def ratios(distances: torch.Tensor, answers: torch.Tensor, separation: torch.Tensor) -> torch.Tensor:
