@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nar_solver.evaluate.disentanglement import (
+from nar_solver.metrics.runner import (
     REPORT_VERSION,
     UNSUPERVISED_KEYS,
     DisentanglementSettings,
@@ -203,9 +203,9 @@ def reference_rows(worlds: list[str], preset: str, seed: int = 0, rotations: int
     """What the metrics give for synthetic codes with each world's factor sizes: the scale to read
     the trained models' numbers against (a perfect code is not 1 on every metric, and a rotated
     one is not 0 on every metric)."""
-    from nar_solver.evaluate.disentanglement import evaluate_disentanglement
+    from nar_solver.metrics.runner import evaluate_disentanglement
     from nar_solver.data import make_world
-    from nar_solver.evaluate.factors import CodedWorld
+    from nar_solver.metrics.sampling import CodedWorld
 
     settings = DisentanglementSettings.preset(preset)
     lines = []

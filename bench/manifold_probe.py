@@ -24,8 +24,8 @@ from rich.console import Console
 from rich.table import Table
 
 from nar_solver.cli.probe import dimension_table, score_table
-from nar_solver.evaluate.probe import TARGETS
-from nar_solver.evaluate.probe_run import ProbeSettings, probe_checkpoint, save_probe
+from nar_solver.probe.measures import TARGETS
+from nar_solver.probe.run import ProbeSettings, probe_checkpoint, save_probe
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

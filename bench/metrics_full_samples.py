@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from nar_solver.evaluate.disentanglement import DisentanglementSettings, evaluate_checkpoint
+from nar_solver.metrics.runner import DisentanglementSettings, evaluate_checkpoint
 from nar_solver.io import atomic_write_json
 
 PRESET_NAME = "full samples, standard votes"

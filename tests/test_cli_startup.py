@@ -65,7 +65,7 @@ def test_the_cli_choices_equal_the_library_names():
     from nar_solver.cli import _choices
     from nar_solver.data import WORLD_NAMES
     from nar_solver.device import DEVICE_CHOICES
-    from nar_solver.evaluate.probe_images import MAX_SAMPLES, MAX_SWEEP
+    from nar_solver.probe.images import MAX_SAMPLES, MAX_SWEEP
     from nar_solver.solve.fitness import DISTANCES
     from nar_solver.solve.ga import MIN_POPULATION, GAConfig
     from nar_solver.solve.manifold import DEFAULT_KIND, KINDS

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from nar_solver.errors import NarError
-from nar_solver.evaluate.factors import CodedWorld, fix_factor, intervene
-from nar_solver.evaluate.intervention import InterventionSettings, intervention_score
+from nar_solver.metrics.sampling import CodedWorld, fix_factor, intervene
+from nar_solver.metrics.intervention import InterventionSettings, intervention_score
 
 SIZES = (4, 5, 6, 8)
 WORLD = CodedWorld(SIZES)

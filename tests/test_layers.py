@@ -20,9 +20,12 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("run",),
     ("train",),
     ("solve",),
-    ("evaluate",),
+    ("evaluate", "metrics", "probe"),
     ("cli", "__main__"),
 )
+#: Layers whose packages share a rank but never import each other (docs/CONVENTIONS.md): solver
+#: accuracy, the disentanglement metrics and the manifold probe are separate rooms.
+SIBLINGS = ("evaluate", "metrics", "probe")
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 NO_TORCH = ("world", "cli")
 
@@ -87,6 +90,21 @@ def test_no_module_imports_a_higher_layer(path):
               for name, line, _ in _imports(path)
               if name.startswith("nar_solver.") and RANK[_imported_layer(name)] > RANK[here]]
     assert not upward
+
+
+@pytest.mark.parametrize("path", [p for p in MODULES if _layer(_module_name(p)) in SIBLINGS],
+                         ids=lambda p: str(p.relative_to(PACKAGE.parent)))
+def test_evaluate_metrics_and_probe_do_not_import_each_other(path):
+    here = _layer(_module_name(path))
+    across = [f"line {line}: {name}" for name, line, _ in _imports(path)
+              if name.startswith("nar_solver.") and _imported_layer(name) in SIBLINGS
+              and _imported_layer(name) != here]
+    assert not across
+
+
+def test_every_sibling_package_exists():
+    """The sibling rule checks something: each of the three packages has modules."""
+    assert {name for name in SIBLINGS} <= {_layer(_module_name(p)) for p in MODULES}
 
 
 @pytest.mark.parametrize("path", [p for p in MODULES if _layer(_module_name(p)) in NO_TORCH],

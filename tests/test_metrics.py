@@ -8,19 +8,12 @@ import numpy as np
 import pytest
 
 from nar_solver.errors import NarError
-from nar_solver.evaluate.factors import CodedWorld
-from nar_solver.evaluate.metrics import (
-    DCISettings,
-    FactorVAESettings,
-    active_dimensions,
-    dci,
-    dci_from_importance,
-    discrete_entropy,
-    discrete_mutual_information,
-    factorvae_score,
-    histogram_discretize,
-    mig,
-)
+from nar_solver.metrics.codes import active_dimensions
+from nar_solver.metrics.dci import DCISettings, dci, dci_from_importance
+from nar_solver.metrics.factorvae_score import FactorVAESettings, factorvae_score
+from nar_solver.metrics.information import discrete_entropy, discrete_mutual_information, histogram_discretize
+from nar_solver.metrics.mig import mig
+from nar_solver.metrics.sampling import CodedWorld
 
 SIZES = (4, 5, 6, 8)
 WORLD = CodedWorld(SIZES)

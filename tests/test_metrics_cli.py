@@ -8,7 +8,7 @@ import torch
 from click.testing import CliRunner
 
 from nar_solver.cli import main
-from nar_solver.evaluate.disentanglement import (
+from nar_solver.metrics.runner import (
     REPORT_VERSION,
     UNSUPERVISED_KEYS,
     DisentanglementSettings,
@@ -16,7 +16,7 @@ from nar_solver.evaluate.disentanglement import (
     model_encoder,
 )
 from nar_solver.data import DSpritesSource, ObjectsSource, make_world
-from nar_solver.evaluate.factors import CodedWorld
+from nar_solver.metrics.sampling import CodedWorld
 from nar_solver.errors import NarError
 from nar_solver.io import atomic_write_json
 from nar_solver.run.checkpoint import save_model

@@ -8,18 +8,11 @@ import numpy as np
 import pytest
 
 from nar_solver.errors import NarError
-from nar_solver.evaluate.supervised import (
-    BetaVAESettings,
-    betavae_score,
-    explicitness_per_factor,
-    modularity_explicitness,
-    modularity_from_mi,
-    sap,
-    squared_correlation,
-    threshold_accuracy,
-)
-from nar_solver.evaluate.metrics import mig
-from nar_solver.evaluate.unsupervised import (
+from nar_solver.metrics.betavae_score import BetaVAESettings, betavae_score
+from nar_solver.metrics.mig import mig
+from nar_solver.metrics.modularity import explicitness_per_factor, modularity_explicitness, modularity_from_mi
+from nar_solver.metrics.sap import sap, squared_correlation, threshold_accuracy
+from nar_solver.metrics.unsupervised import (
     code_mutual_information,
     gaussian_total_correlation,
     mutual_info_score,

@@ -13,9 +13,9 @@ import torch
 from click.testing import CliRunner
 
 from nar_solver.cli import main
-from nar_solver.evaluate import probe as measures
-from nar_solver.evaluate.probe_images import grid_images, position_sweep, varied_images
-from nar_solver.evaluate.probe_run import ProbeSettings, probe_model
+from nar_solver.probe import measures
+from nar_solver.probe.images import grid_images, position_sweep, varied_images
+from nar_solver.probe.run import ProbeSettings, probe_model
 from nar_solver.model.images import to_ink
 from nar_solver.world.board import Board, render_board
 from nar_solver.world.glyphs import SHAPES

@@ -8,7 +8,7 @@ from PIL import Image
 
 from nar_solver.cli import main
 from nar_solver.figures import DEAD_KL, row_label, row_order, traversal_columns, traversal_gif, traversal_grid
-from nar_solver.model.dimension_names import dimension_factors
+from nar_solver.run.dimension_names import dimension_factors
 from nar_solver.run.shipped import shipped_folder
 
 

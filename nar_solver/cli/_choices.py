@@ -2,7 +2,7 @@
 
 `nar-solver --help` and `generate` must start in a fraction of a second; importing torch alone
 takes seconds. The library modules that own these names (solve.manifold, solve.fitness, solve.ga,
-solve.registry, device, evaluate.probe_images) import torch, and nar_solver.data and the world
+solve.registry, device, probe.images) import torch, and nar_solver.data and the world
 import numpy and PIL, so their values are repeated here and tests/test_cli_startup.py checks that
 every one still equals the library's. Commands import the library, and rich, inside their functions.
 """
@@ -36,7 +36,7 @@ SHAPES: tuple[str, ...] = (
     "b", "d", "e", "g", "k", "m", "r", "s", "u", "w", "x", "z",
     "theta", "pi", "tau", "psi",
 )
-#: nar_solver.evaluate.probe_images.MAX_SAMPLES and MAX_SWEEP
+#: nar_solver.probe.images.MAX_SAMPLES and MAX_SWEEP
 PROBE_MAX_SAMPLES = 256
 PROBE_MAX_SWEEP = 64
 #: nar_solver.data.WORLD_NAMES

@@ -109,8 +109,9 @@ def command(path, problems, images, solver_name, checkpoint, manifold, device, s
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from nar_solver.distributed import DistContext  # torch from here on
-    from nar_solver.evaluate.resumable import conclude, evaluate_entries, incomplete_skips
-    from nar_solver.evaluate.sharded import evaluate_sharded, rank_device, shard_indices
+    from nar_solver.evaluate.puzzle_run import evaluate_set
+    from nar_solver.evaluate.resumable import conclude, incomplete_skips
+    from nar_solver.evaluate.sharded import rank_device, shard_indices
     from nar_solver.solve.registry import make_solver
 
     skips = incomplete_skips(puzzle_set.incomplete, strict)
@@ -120,8 +121,7 @@ def command(path, problems, images, solver_name, checkpoint, manifold, device, s
     report_settings = {"solver": solver_name, **settings.to_json(),
                        "checkpoint": None if manifold_obj is None or manifold_obj.source is None
                        else str(manifold_obj.source)}
-    dist_ctx = DistContext.from_env()
-    main_rank = dist_ctx.is_main  # under torchrun: rank 0 shows progress, prints and writes
+    main_rank = DistContext.from_env().is_main  # under torchrun: rank 0 shows progress, prints and writes
     if main_rank:
         for skip in skips:
             warn_skip(skip)
@@ -130,17 +130,10 @@ def command(path, problems, images, solver_name, checkpoint, manifold, device, s
     entries = puzzle_set.entries
     with Progress(*columns, console=console, transient=True, disable=not main_rank) as progress:
         task = progress.add_task(f"solving with {solver_name}", total=len(shard_indices(len(entries))))
-        advance = lambda _: progress.advance(task)  # noqa: E731
-        if dist_ctx.enabled:  # single-process only: the partial file, signals, --resume (docs/solver.md)
-            if resume:
-                raise NarError("--resume is for one process; run it without torchrun")
-            report = evaluate_sharded(entries, solver, progress=advance, strict=strict, warn=warn_skip)
-            report.skipped[:0] = skips
-            interrupted, log = None, None
-        else:
-            report, interrupted = evaluate_entries(
-                entries, solver, log=log, header=run_header("evaluate", path, problems, report_settings),
-                resume=resume, strict=strict, skips=skips, warn=warn_skip, progress=advance)
+        run = evaluate_set(entries, solver, log=log, header=run_header("evaluate", path, problems, report_settings),
+                           resume=resume, strict=strict, skips=skips, warn=warn_skip,
+                           progress=lambda _: progress.advance(task))
+    report, interrupted, log = run.report, run.interrupted, run.log
     if not main_rank:
         return
     report.settings = report_settings

@@ -94,7 +94,7 @@ def command(run: Path, data: str | None, preset: str | None, seed: int, device: 
         check_writable(json_out)  # before the measurement, not after it
     from rich.console import Console
 
-    from nar_solver.evaluate.disentanglement import DisentanglementSettings, evaluate_checkpoint  # torch
+    from nar_solver.metrics.runner import DisentanglementSettings, evaluate_checkpoint  # torch
 
     console = Console(stderr=True)
     with console.status("measuring") as status:

@@ -90,7 +90,7 @@ def command(run, out, samples, sweep, sweep_shape, normalisation, seed, threads,
     from rich.console import Console
 
     from nar_solver.device import resolve_device
-    from nar_solver.evaluate.probe_run import (ProbeSettings, default_out, output_paths, probe_checkpoint,
+    from nar_solver.probe.run import (ProbeSettings, default_out, output_paths, probe_checkpoint,
                                                save_probe)
     from nar_solver.io import check_writable
 

@@ -66,7 +66,7 @@ def command(run, image, start, stop, steps, dims, mode, out, gif, device):
     from nar_solver.figures import row_label, row_order, traversal_gif, traversal_grid
     from nar_solver.io import check_writable
     from nar_solver.run.checkpoint import load_model
-    from nar_solver.model.dimension_names import dimension_factors
+    from nar_solver.run.dimension_names import dimension_factors
     from nar_solver.model.traversal import sweep_values, traverse
     from nar_solver.train.report import training_kl
     from nar_solver.world.formats import load_grey_png

@@ -8,7 +8,7 @@
 - ``objects`` and ``board`` (pure latent): the latent dimensions the rule moves, sets or clamps,
   with their sizes in normalised units (1 = the dimension's range on training data), and the name
   of the factor each dimension carries where a probe or metrics report in the model's folder says
-  it (:mod:`nar_solver.model.dimension_names`).
+  it (:mod:`nar_solver.run.dimension_names`).
 
 Small changes are left out of the words (see :data:`MOVE` and :data:`CLAMP`): the GA starts from
 random small deltas, and a dimension moved by 1% of its range does nothing visible.

@@ -142,7 +142,7 @@ class Solver:
         genome = solution.details.get("genome")
         if genome is None or not self.needs_model:
             return None
-        from nar_solver.model.dimension_names import dimension_factors
+        from nar_solver.run.dimension_names import dimension_factors
 
         _, scorer = self.prepare(puzzle)
         return explain_rule(scorer, genome, dimension_factors(self.manifold.source))

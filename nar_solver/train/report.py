@@ -12,7 +12,7 @@ from nar_solver.data.stream import BatchStream
 from nar_solver.errors import NarError
 from nar_solver.figures import plot_losses, reconstruction_grid, traversal_grid
 from nar_solver.model.images import ink_to_grey, to_ink
-from nar_solver.model.dimension_names import dimension_factors
+from nar_solver.run.dimension_names import dimension_factors
 from nar_solver.model.losses import kl_per_dim
 from nar_solver.model.traversal import sweep_values, traverse
 from nar_solver.model.vae import FactorVAE

@@ -19,29 +19,15 @@ import numpy as np
 from nar_solver.data import WORLD_NAMES, make_world
 from nar_solver.data.factors import FactorWorld
 from nar_solver.errors import NarError
-from nar_solver.evaluate.factors import Encoder, sample_codes
-from nar_solver.evaluate.intervention import InterventionResult, InterventionSettings, intervention_score
-from nar_solver.evaluate.supervised import (
-    BetaVAEResult,
-    BetaVAESettings,
-    ModularityResult,
-    SAPResult,
-    betavae_score,
-    modularity_explicitness,
-    sap,
-)
-from nar_solver.evaluate.unsupervised import UnsupervisedResult, unsupervised_scores
-from nar_solver.evaluate.metrics import (
-    DCIResult,
-    DCISettings,
-    FactorVAEResult,
-    FactorVAESettings,
-    MIGResult,
-    MIGSettings,
-    dci,
-    factorvae_score,
-    mig,
-)
+from nar_solver.metrics.betavae_score import BetaVAEResult, BetaVAESettings, betavae_score
+from nar_solver.metrics.dci import DCIResult, DCISettings, dci
+from nar_solver.metrics.factorvae_score import FactorVAEResult, FactorVAESettings, factorvae_score
+from nar_solver.metrics.intervention import InterventionResult, InterventionSettings, intervention_score
+from nar_solver.metrics.mig import MIGResult, MIGSettings, mig
+from nar_solver.metrics.modularity import ModularityResult, modularity_explicitness
+from nar_solver.metrics.sampling import Encoder, sample_codes
+from nar_solver.metrics.sap import SAPResult, sap
+from nar_solver.metrics.unsupervised import UnsupervisedResult, unsupervised_scores
 
 if TYPE_CHECKING:  # the metrics themselves never need torch; only a checkpoint's config is typed here
     from nar_solver.run.config import TrainConfig

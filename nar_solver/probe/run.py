@@ -1,6 +1,6 @@
 """Run the manifold probe (docs/probe.md) on a VAE: render, encode, decode, measure, save.
 
-    from nar_solver.evaluate.probe_run import ProbeSettings, probe_checkpoint, save_probe
+    from nar_solver.probe.run import ProbeSettings, probe_checkpoint, save_probe
     report = probe_checkpoint("checkpoints/objects", ProbeSettings(seed=0))
     save_probe(report, "runs/probe-objects")      # probe.json, probe.png, probe_reconstructions.png
 
@@ -19,9 +19,9 @@ import numpy as np
 import torch
 
 from nar_solver.errors import NarError
-from nar_solver.evaluate import probe as measures
+from nar_solver.probe import measures
 from nar_solver.run.checkpoint import load_model
-from nar_solver.evaluate.probe_images import (MAX_SAMPLES, MAX_SWEEP, grid_images, position_sweep,
+from nar_solver.probe.images import (MAX_SAMPLES, MAX_SWEEP, grid_images, position_sweep,
                                               varied_images)
 from nar_solver.world.board import GRID
 from nar_solver.world.glyphs import SHAPES
@@ -197,7 +197,7 @@ def output_paths(out_dir: str | Path, stem: str = STEM) -> dict[str, Path]:
 def save_probe(report: ProbeReport, out_dir: str | Path, stem: str = STEM, figures: bool = True) -> dict[str, Path]:
     """Write the report's JSON and (unless ``figures`` is off) its two figures into ``out_dir``;
     return the paths written."""
-    from nar_solver.evaluate import probe_figures
+    from nar_solver.probe import figures as probe_figures
     from nar_solver.io import atomic_write_json, make_folder
 
     make_folder(out_dir)

@@ -34,8 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from nar_solver.data.factors import FactorWorld
-from nar_solver.evaluate.factors import Encoder, encode_factors, encode_pair, fix_factor, intervene, random_codes
-from nar_solver.evaluate.metrics import COLLAPSE_STD, active_dimensions
+from nar_solver.metrics.codes import COLLAPSE_STD, active_dimensions
+from nar_solver.metrics.sampling import Encoder, encode_factors, encode_pair, fix_factor, intervene, random_codes
 
 
 @dataclass(frozen=True)

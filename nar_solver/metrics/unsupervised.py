@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nar_solver.errors import NarError
-from nar_solver.evaluate.metrics import discrete_mutual_information, histogram_discretize
+from nar_solver.metrics.information import discrete_mutual_information, histogram_discretize
 
 
 @dataclass
