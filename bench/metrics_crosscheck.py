@@ -61,7 +61,7 @@ def build_table(run_dir: str, world_name: str, variants: int, cache: Path) -> di
     import torch
 
     from nar_solver.data import make_world
-    from nar_solver.evaluate.disentanglement import model_encoder
+    from nar_solver.metrics.runner import model_encoder
     from nar_solver.run.checkpoint import load_model
 
     cache.mkdir(parents=True, exist_ok=True)
@@ -121,9 +121,11 @@ class TableWorld:
 
 def ours(table: dict, seed: int) -> dict:
     """Our four metrics on the table, sampled as ``evaluate_disentanglement`` samples them."""
-    from nar_solver.evaluate.factors import sample_codes
-    from nar_solver.evaluate.metrics import DCISettings, FactorVAESettings, dci, factorvae_score, mig
-    from nar_solver.evaluate.supervised import sap
+    from nar_solver.metrics.dci import DCISettings, dci
+    from nar_solver.metrics.factorvae_score import FactorVAESettings, factorvae_score
+    from nar_solver.metrics.mig import mig
+    from nar_solver.metrics.sampling import sample_codes
+    from nar_solver.metrics.sap import sap
 
     world = TableWorld(table)
     pool_seed, votes_seed = np.random.SeedSequence(seed).spawn(2)
