@@ -74,3 +74,27 @@ def test_run_rate_leaves_out_start_up_and_flags_non_finite(gpu_check, tmp_path):
     assert result["status"] == "failed"  # a NaN loss
     assert gpu_check._run_rate("r", tmp_path / "missing", 0)["status"] == "no rows"
     assert gpu_check._run_rate("r", tmp_path / "missing", 1)["status"] == "failed"
+
+
+def test_a_timed_out_worker_is_killed_with_its_children(gpu_check):
+    import os
+    import time
+
+    code, out, err = gpu_check._run([sys.executable, "-c",
+                                   "import subprocess, sys, time; "
+                                   "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+                                   "print(p.pid, flush=True); time.sleep(60)"], 3, dict(os.environ))
+    assert code < 0 and "timed out" in err
+    child = int(out.split()[0])
+    for _ in range(50):  # reaped by init once killed; gone from the process table soon after
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        if open(f"/proc/{child}/stat").read().split()[2] == "Z":
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("the worker's child outlived the timeout")
+    code, out, _ = gpu_check._run([sys.executable, "-c", "print('ok')"], 30, dict(os.environ))
+    assert code == 0 and out.strip() == "ok"
