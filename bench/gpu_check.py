@@ -3,13 +3,17 @@
 No GPU has been lent to the sessions that wrote this script: it has run only on the CPU with
 ``--device cpu --tiny`` (tests/test_gpu_check.py). On a machine with a GPU, from the repository root:
 
-    python bench/gpu_check.py --out gpu_check_out --budget-s 450
+    python bench/gpu_check.py --out gpu_check_out --runs-dir runs/gpu_check --budget-s 450
 
-prints a summary table and writes ``gpu_check_out/gpu_check.json`` plus the run folders. The parts,
+prints a summary table and writes ``gpu_check_out/gpu_check.json`` with each reproduction run's
+config and losses under ``gpu_check_out/repro/`` (the checkpoints, ~60 MB a run with the
+discriminator's optimiser state, stay in ``--runs-dir``, where the next call resumes them). The parts,
 each given a share of ``--budget-s`` (time a part leaves unused passes to the next; a part whose
 time is gone is skipped with its reason, never half-reported):
 
-1. ``env``: the device, torch and CUDA versions, and what the project's own device code decided:
+1. ``env``: the device, torch and CUDA versions, the CPU cost of a dSprites batch (the renderer is
+   numpy on the CPU: 6.6 CPU ms per 64 images measured on this project's CPU machine, i.e. at most
+   ~75 steps/s per process from the data alone), and what the project's own device code decided:
    the TF32 and cuDNN flags :func:`nar_solver.device.configure_backend` set, the autocast dtype of
    :func:`nar_solver.train.step.resolve_precision`, and the dtype the decoder's logits really have
    under the trainer's autocast.
@@ -37,6 +41,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -116,6 +121,7 @@ def worker_env(args, sizes: Sizes) -> dict:
     with trainer.autocast():
         logits = trainer.vae(trainer.prepare(x))[0]
     info = {"device": str(device), "torch": torch.__version__, "cuda": torch.version.cuda,
+            **_renderer_cost(),
             "amp_dtype": str(resolve_precision("auto", device)), "logits_dtype_under_autocast": str(logits.dtype),
             "tf32_matmul": torch.backends.cuda.matmul.allow_tf32, "tf32_cudnn": torch.backends.cudnn.allow_tf32,
             "cudnn_benchmark": torch.backends.cudnn.benchmark, "cpu_threads": torch.get_num_threads()}
@@ -124,6 +130,23 @@ def worker_env(args, sizes: Sizes) -> dict:
         info.update(gpu=props.name, gpu_count=torch.cuda.device_count(), memory_gib=round(props.total_memory / 2**30, 1),
                     bf16_supported=torch.cuda.is_bf16_supported())
     return info
+
+
+def _renderer_cost(batch: int = 64) -> dict:
+    """CPU ms to draw one dSprites batch of the paper's 64 (numpy, one thread), and the steps/s that
+    alone allows a run (two batches a step): the training data is rendered on the CPU, whatever the
+    device."""
+    import numpy as np
+
+    from nar_solver.data.sources import DSpritesSource
+
+    source, rng = DSpritesSource(), np.random.default_rng(0)
+    source.draw(rng, batch)
+    t0, n = time.process_time(), 20
+    for _ in range(n):
+        source.draw(rng, batch)
+    ms = (time.process_time() - t0) / n * 1e3
+    return {f"dsprites_cpu_ms_per_{batch}": round(ms, 2), "renderer_bound_steps_per_s": round(1e3 / (2 * ms), 1)}
 
 
 def _sync(device) -> None:
@@ -156,6 +179,13 @@ def worker_speed(args, sizes: Sizes) -> None:
                 trainer.disc_train = torch.compile(trainer.disc, **kwargs)
             stream = BatchStream(make_source(config), 0, 0, 2, device)
 
+            graphs = args.mode == "reduce-overhead"
+
+            def run_step(x1, x2, step):
+                if graphs:  # a new iteration: CUDA graph outputs of the last one may be overwritten
+                    torch.compiler.cudagraph_mark_step_begin()
+                return trainer.step(x1, x2, step)
+
             def batches(step):
                 return (trainer.prepare(to_ink(stream.batch(step, 0, sizes.batch), device)),
                         trainer.prepare(to_ink(stream.batch(step, 1, sizes.batch), device)))
@@ -163,7 +193,7 @@ def worker_speed(args, sizes: Sizes) -> None:
             warm = sizes.compile_warmup_steps if args.mode != "eager" else sizes.warmup_steps
             t0 = time.perf_counter()
             for step in range(warm):
-                stats = trainer.step(*batches(step), step)
+                stats = run_step(*batches(step), step)
             _sync(device)
             row["warmup_s"] = round(time.perf_counter() - t0, 2)
             for label, fresh in (("steps_per_s", True), ("steps_per_s_fixed_batches", False)):
@@ -171,7 +201,7 @@ def worker_speed(args, sizes: Sizes) -> None:
                 _sync(device)
                 t0, done = time.perf_counter(), 0
                 for step in range(warm, warm + sizes.timed_steps):
-                    stats = trainer.step(*(batches(step) if fresh else fixed), step)
+                    stats = run_step(*(batches(step) if fresh else fixed), step)
                     done += 1
                     if time.time() > args.deadline:
                         break
@@ -218,6 +248,8 @@ def worker_ddp_one_rank(args, sizes: Sizes) -> dict:
     from nar_solver.train.step import FactorVAETrainer
 
     device = resolve_device(args.device)
+    if device.type == "cuda" and device.index is None:  # DDP's device_ids need the index, as under torchrun
+        device = torch.device("cuda", torch.cuda.current_device())
     configure_backend(device, 1)
     backend = "nccl" if device.type == "cuda" else "gloo"
     if device.type == "cuda":
@@ -321,7 +353,9 @@ def _speed_part(args, sizes, part: Part, deadline: float, modes: list[str]) -> N
                                              "--backend", args.compile_backend, "--deadline", str(slice_end)],
                                       slice_end - time.time() + 30)
         part.results += rows
-        if code != 0:
+        if code == -signal.SIGKILL and err.endswith("timed out"):
+            part.note += f"{mode}: stopped at its time limit; "
+        elif code != 0:
             failures.append(f"{mode}: exit {code} ({err.strip().splitlines()[-1] if err.strip() else ''})")
         failures += [f"{r['mode']} {r['architecture']}: {r.get('error', 'non-finite losses')}" for r in rows
                      if r["status"] != "ok"]
@@ -346,10 +380,11 @@ def part_compile(args, sizes, part, deadline):
 
 def part_repro(args, sizes, part: Part, deadline: float) -> None:
     """Every reproduction run at once; SIGTERM (a clean, resumable save) when the share is spent."""
-    runs_dir = Path(args.runs_dir or Path(args.out) / "runs")
-    runs_dir.mkdir(parents=True, exist_ok=True)
+    runs_dir = _runs_dir(args)
     specs = [(f"{name}-s{seed}", overrides, seed) for seed in range(args.seeds) for name, overrides in REPRO_RUNS.items()]
-    specs = specs[: args.max_runs] if args.max_runs else specs
+    # as many as fit: each process renders its data on one CPU core, two cores kept for the rest
+    cap = args.max_runs or (max(1, (os.cpu_count() or 2) - 2) if args.device.startswith("cuda") else len(specs))
+    specs = specs[:cap]
     procs = []
     for name, overrides, seed in specs:
         cmd = [sys.executable, str(Path(__file__).resolve()), "--device", args.device,
@@ -373,11 +408,26 @@ def part_repro(args, sizes, part: Part, deadline: float) -> None:
             proc.wait()
         log.close()
         part.results.append(_run_rate(name, runs_dir / name, proc.returncode))
+        _copy_small_files(runs_dir / name, Path(args.out) / "repro" / name)
     failed = [r["run"] for r in part.results if r["status"] == "failed"]
     part.status = "failed" if failed else "ok"
     total = sum(r.get("steps_per_s") or 0 for r in part.results)
     part.note = (f"{len(specs)} concurrent runs, {total:.1f} steps/s together"
                  + (f"; failed: {', '.join(failed)}" if failed else ""))
+
+
+def _runs_dir(args) -> Path:
+    path = Path(args.runs_dir) if args.runs_dir else Path(args.out) / "runs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _copy_small_files(run: Path, dest: Path) -> None:
+    """A run's config, losses and log into the report folder (the checkpoints stay in the run folder)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for src in (run / "config.json", run / "losses.jsonl", run.with_suffix(".log")):
+        if src.is_file():
+            shutil.copyfile(src, dest / src.name)
 
 
 def _run_rate(name: str, run: Path, code: int) -> dict:
@@ -412,7 +462,8 @@ def part_ddp(args, sizes, part: Part, deadline: float) -> None:
     import torch
 
     procs = args.ddp_procs or (torch.cuda.device_count() if args.device.startswith("cuda") else 2)
-    run = Path(args.out) / "ddp"
+    run = _runs_dir(args) / "ddp"
+    shutil.rmtree(run, ignore_errors=True)  # a fresh DDP run each time
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={procs}", "-m",
            "nar_solver", "train", "--data", "dsprites", "--steps", str(sizes.ddp_steps), "--batch-size",
            str(sizes.batch), "--save-every", str(max(1, sizes.ddp_steps // 2)), "--log-every", "1",
@@ -468,6 +519,11 @@ def summary_lines(parts: list[Part], budget: float, elapsed: float) -> list[str]
                              f"kl {r.get('kl', '-')}  {r['status']}")
             else:
                 lines.append("           " + ", ".join(f"{k} {v}" for k, v in r.items()))
+    env = next((p.results[0] for p in parts if p.name == "env" and p.results), None)
+    if env and env.get("renderer_bound_steps_per_s"):
+        bound = env["renderer_bound_steps_per_s"]
+        lines.append(f"data bound: the CPU dSprites renderer allows {bound} steps/s per process "
+                     f"-> 3e5 steps in >= {TARGET_STEPS / bound / 60:.1f} min whatever the GPU")
     best = _best_single_run(parts)
     if best:
         rate, where = best
@@ -496,8 +552,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="default,reduce-overhead on CUDA; 'default' (backend eager) with --tiny on a CPU")
     parser.add_argument("--compile-backend", default=None, help="inductor (default; eager with --tiny on a CPU)")
     parser.add_argument("--seeds", type=int, default=3, help="reproduction seeds per objective")
-    parser.add_argument("--max-runs", type=int, default=0, help="cap on concurrent reproduction runs (0 = all)")
-    parser.add_argument("--runs-dir", default=None, help="reproduction run folders (default OUT/runs)")
+    parser.add_argument("--max-runs", type=int, default=0,
+                        help="concurrent reproduction runs (0: all that fit, one CPU core each, two kept free)")
+    parser.add_argument("--runs-dir", default=None,
+                        help="run folders, checkpoints included (default OUT/runs); OUT/repro gets their losses")
     parser.add_argument("--ddp-procs", type=int, default=0, help="torchrun ranks (0: every GPU; 2 on a CPU)")
     # worker options
     parser.add_argument("--worker", choices=("env", "speed", "train", "ddp1"), help=argparse.SUPPRESS)
