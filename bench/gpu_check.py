@@ -12,8 +12,9 @@ each given a share of ``--budget-s`` (time a part leaves unused passes to the ne
 time is gone is skipped with its reason, never half-reported):
 
 1. ``env``: the device, torch and CUDA versions, the CPU cost of a dSprites batch (the renderer is
-   numpy on the CPU: 6.6 CPU ms per 64 images measured on this project's CPU machine, i.e. at most
-   ~75 steps/s per process from the data alone), and what the project's own device code decided:
+   numpy on the CPU: 4.7 to 7.7 CPU ms per 64 images on this project's CPU machine, an Intel Xeon
+   at load 8-10, i.e. at most 65 to 105 steps/s per process from the data alone), and what the
+   project's own device code decided:
    the TF32 and cuDNN flags :func:`nar_solver.device.configure_backend` set, the autocast dtype of
    :func:`nar_solver.train.step.resolve_precision`, and the dtype the decoder's logits really have
    under the trainer's autocast.
