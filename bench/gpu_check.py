@@ -5,6 +5,10 @@ No GPU has been lent to the sessions that wrote this script: it has run only on 
 
     python bench/gpu_check.py --out gpu_check_out --runs-dir runs/gpu_check --budget-s 450
 
+(on a lent device machine, whose python3 holds PyTorch, click, rich and safetensors, which is all
+training imports: ``PYTHONUNBUFFERED=1 python3 bench/gpu_check.py --out "$OUT" --runs-dir
+runs/gpu_check`` with a 540 s limit)
+
 prints a summary table and writes ``gpu_check_out/gpu_check.json`` with each reproduction run's
 config and losses under ``gpu_check_out/repro/`` (the checkpoints, ~60 MB a run with the
 discriminator's optimiser state, stay in ``--runs-dir``, where the next call resumes them). The parts,
