@@ -234,6 +234,31 @@ def disent(npz: Path, seed: int, python: str) -> dict:
 # ------------------------------------------------------------------------------------------------
 # Report
 
+#: What differs between the two libraries by definition (read from both sources), printed with the tables.
+NOTES = """\
+## Where the definitions differ (read from both sources)
+- FactorVAE score: disent keeps every dimension (its _prune_dims threshold is 0 on the std); ours
+  drops dimensions whose mean's std is below 0.05 (docs/metrics.md). With no collapsed dimension the
+  two rules are the same vote; the "ours, no pruning" row scores our votes with disent's rule. Both
+  take the majority-vote classifier's accuracy on the evaluation votes. disent's variances use
+  ddof=1 and ours ddof=0: the same factor on every dimension, so the argmin does not change.
+- MIG: the same definition on both sides (20 equal-width bins over the sample's range, scikit-learn's
+  mutual information, divided by the factor's entropy); differences are sampling noise.
+- DCI: both fit scikit-learn's GradientBoostingClassifier with 100 trees of depth 3 per factor and
+  take the same entropy formulas; disent leaves the trees' random_state unset, ours seeds it.
+  Informativeness is the mean test accuracy in both.
+- SAP: different scores under one name. disent (as disentanglement_lib) fits a LinearSVC (C=0.01,
+  balanced classes) on each single dimension for every factor and scores plain test accuracy
+  (continuous_factors=False), or the R^2 of every factor (True). Ours (Kumar et al. 2018 as in
+  docs/metrics.md) scores a categorical factor by the chance-adjusted balanced accuracy of
+  thresholds on the dimension (0 = no information) and an ordered factor by R^2, and gives collapsed
+  dimensions 0. The chance adjustment scales a gap by n/(n-1) for n values; a one-vs-rest linear
+  SVM on one dimension can place each value only where its own half-line wins, where our thresholds
+  give each value an interval; and an ordered factor's R^2 measures a linear trend, not a
+  classification. So the SAP rows are not expected to agree, and neither is wrong by its own
+  definition.
+"""
+
 ROWS = (
     ("FactorVAE score", "factorvae", "factorvae"),
     ("  ours, no pruning (disent's rule)", "factorvae_noprune", None),
@@ -291,6 +316,7 @@ def main() -> None:
         texts.append(table_text(f"{world} ({run_dir})", table, results, seeds)
                      + f"\n({time.perf_counter() - started:.0f} s)")
         print(texts[-1], flush=True)
+    texts.append(NOTES)
     text = "\n\n".join(texts) + "\n"
     if args.out:
         args.out.write_text(text, encoding="utf-8")
