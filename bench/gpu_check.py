@@ -390,8 +390,9 @@ def part_repro(args, sizes, part: Part, deadline: float) -> None:
     # as many as fit: each process renders its data on one CPU core, two cores kept for the rest
     cap = args.max_runs or (max(1, (os.cpu_count() or 2) - 2) if args.device.startswith("cuda") else len(specs))
     specs = specs[:cap]
-    procs = []
+    procs, started_at = [], {}
     for name, overrides, seed in specs:
+        started_at[name] = max([r["step"] for r in _losses(runs_dir / name)], default=0)
         cmd = [sys.executable, str(Path(__file__).resolve()), "--device", args.device,
                *(["--tiny"] if args.tiny else []), "--worker", "train", "--run", str(runs_dir / name),
                "--overrides", json.dumps(overrides), "--seed", str(seed)]
@@ -412,7 +413,7 @@ def part_repro(args, sizes, part: Part, deadline: float) -> None:
             _kill_session(proc)
             proc.wait()
         log.close()
-        part.results.append(_run_rate(name, runs_dir / name, proc.returncode))
+        part.results.append(_run_rate(name, runs_dir / name, proc.returncode, started_at[name]))
         _copy_small_files(runs_dir / name, Path(args.out) / "repro" / name)
     failed = [r["run"] for r in part.results if r["status"] == "failed"]
     part.status = "failed" if failed else "ok"
@@ -435,12 +436,17 @@ def _copy_small_files(run: Path, dest: Path) -> None:
             shutil.copyfile(src, dest / src.name)
 
 
-def _run_rate(name: str, run: Path, code: int) -> dict:
-    """Steps reached and steps/s of a run from its losses.jsonl (the first row is left out: start-up)."""
+def _losses(run: Path) -> list[dict]:
+    losses = run / "losses.jsonl"
+    return [json.loads(line) for line in losses.read_text().splitlines()] if losses.is_file() else []
+
+
+def _run_rate(name: str, run: Path, code: int, after_step: int = 0) -> dict:
+    """Steps reached and steps/s of a run from the rows of its losses.jsonl past ``after_step`` (where
+    this call's session began; its first row is left out: start-up)."""
     # exit -SIGTERM: our stop arrived after the run's last save (its loop had ended), not a crash
     row = {"run": name, "exit": code, "status": "ok" if code in (0, -signal.SIGTERM) else "failed"}
-    losses = run / "losses.jsonl"
-    rows = [json.loads(line) for line in losses.read_text().splitlines()] if losses.is_file() else []
+    rows = [r for r in _losses(run) if r["step"] > after_step]
     if not rows:
         if row["status"] == "ok":
             row["status"] = "no rows"  # stopped before its first log row: too little time, not a fault

@@ -72,6 +72,8 @@ def test_run_rate_leaves_out_start_up_and_flags_non_finite(gpu_check, tmp_path):
     result = gpu_check._run_rate("r", run, 0)
     assert result["steps_per_s"] == 100.0 and result["minutes_for_target"] == 50.0
     assert result["status"] == "failed"  # a NaN loss
+    resumed = gpu_check._run_rate("r", run, 0, after_step=100)  # rows of an earlier session left out
+    assert resumed["steps_per_s"] == 100.0 and resumed["step"] == 400
     assert gpu_check._run_rate("r", tmp_path / "missing", 0)["status"] == "no rows"
     assert gpu_check._run_rate("r", tmp_path / "missing", 1)["status"] == "failed"
 
