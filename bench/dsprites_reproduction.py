@@ -5,6 +5,8 @@
     .venv/bin/python bench/dsprites_reproduction.py train --worker 1/2 &
     # the table, the paper's figure (reconstruction error against FactorVAE score) and the curves
     .venv/bin/python bench/dsprites_reproduction.py report
+    # a budget cut short: SIGTERM the workers (each run saves where it is), then score what exists
+    .venv/bin/python bench/dsprites_reproduction.py finalize --worker 0/2 &   # and 1/2
 
 Runs (``--objectives``, ``--seeds``) follow the paper's settings (docs/training.md, "Reproducing Kim &
 Mnih"): batch 64, Adam 1e-4 with betas (0.9, 0.999) for the VAE and (0.5, 0.9) for the discriminator,
@@ -136,6 +138,10 @@ def train_all(args) -> int:
             else:
                 train(config, run, progress=False, figures=False)
             trained = time.perf_counter() - started
+            if json.loads((run / "config.json").read_text())["steps"] != milestone or \
+                    not any(r["step"] == milestone for r in map(json.loads, (run / "losses.jsonl").read_text().splitlines())):
+                print(f"{name}: stopped before step {milestone} (a signal); finalize scores what was saved")
+                return 130
             row = {"name": name, "objective": objective, "seed": seed, **score(run, seed, final=milestone == milestones[-1]),
                    **log_means(run, milestone), "train_seconds_this_leg": trained,
                    "score_seconds": time.perf_counter() - started - trained,
@@ -145,6 +151,34 @@ def train_all(args) -> int:
             print(f"{name} step {row['step']}: FactorVAE {row['factorvae_score']:.3f} MIG {row['mig']:.3f} "
                   f"DCI-D {row.get('dci_disentanglement')} recon {row['recon']} KL {row['kl']} "
                   f"({trained:.0f} s training, {row['score_seconds']:.0f} s scoring)", flush=True)
+    return 0
+
+
+def finalize(args) -> int:
+    """Score each run's latest checkpoint at the standard sizes, if that was not done yet: for a
+    budget cut short (stop the workers with SIGTERM, which saves each run where it is, then finalize)."""
+    import torch
+
+    from nar_solver.run.checkpoint import load_model
+
+    index, count = (int(v) for v in args.worker.split("/"))
+    root = Path(args.runs)
+    scores_path = root / "scores.jsonl"
+    torch.set_num_threads(args.threads)
+    for run in sorted(p for p in root.iterdir() if (p / "model.safetensors").is_file())[index::count]:
+        name = run.name
+        objective, seed = name.rsplit("-s", 1)
+        step = load_model(run, device=torch.device("cpu")).step
+        if any(r["name"] == name and r["step"] == step and "dci_disentanglement" in r for r in read_scores(scores_path)):
+            continue
+        started = time.perf_counter()
+        row = {"name": name, "objective": objective, "seed": int(seed), **score(run, int(seed), final=True),
+               **log_means(run, step), "score_seconds": time.perf_counter() - started,
+               "cpu": platform.processor() or platform.machine(), "threads": args.threads}
+        with open(scores_path, "a", encoding="utf-8") as out:
+            out.write(json.dumps(row) + "\n")
+        print(f"{name} step {step}: FactorVAE {row['factorvae_score']:.3f} MIG {row['mig']:.3f} "
+              f"DCI-D {row['dci_disentanglement']:.3f} recon {row['recon']:.1f}", flush=True)
     return 0
 
 
@@ -164,11 +198,17 @@ def report(args) -> int:
         print(f"no scores yet in {args.runs}/scores.jsonl")
         return 1
     names = sorted({r["name"] for r in rows})
-    # the last step every run reached: the table compares runs at the same step
-    common = min(max(r["step"] for r in rows if r["name"] == n) for n in names)
-    final = [r for r in rows if r["step"] == common]
-    print(f"dSprites, {len(names)} runs, table at step {common} (the last step every run reached); "
-          f"scores at the metrics' standard sizes; recon = training BCE, mean of the last {RECON_WINDOW} steps")
+    # each run's last row at the standard sizes (the ones with DCI)
+    final = [max((r for r in rows if r["name"] == n and "dci_disentanglement" in r), key=lambda r: r["step"],
+                 default=None) for n in names]
+    final = [r for r in final if r is not None]
+    if not final:
+        print("no run has been scored at the standard sizes yet (train to the last milestone, or finalize)")
+        return 1
+    low, high = min(r["step"] for r in final), max(r["step"] for r in final)
+    common = f"{low}" if low == high else f"{low}-{high}"
+    print(f"dSprites, {len(final)} runs, each at its last standard-sized score: step {common}; "
+          f"recon = training BCE, mean of the last {RECON_WINDOW} steps; mean +- sd over seeds")
     header = f"{'objective':24s} {'seeds':>5s} {'FactorVAE score':>17s} {'MIG':>15s} {'DCI disent.':>15s} " \
              f"{'DCI inform.':>15s} {'recon (nats)':>16s} {'KL (nats)':>14s}   published at 3e5 steps"
     print(header)
@@ -223,7 +263,7 @@ def report(args) -> int:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("mode", choices=("train", "report"))
+    parser.add_argument("mode", choices=("train", "finalize", "report"))
     parser.add_argument("--runs", default="runs/dsprites-reproduction", help="folder of the run folders and scores")
     parser.add_argument("--objectives", default=",".join(OBJECTIVES))
     parser.add_argument("--seeds", default="0,1,2")
@@ -239,7 +279,7 @@ def main(argv=None) -> int:
     if unknown:
         parser.error(f"unknown objective(s) {', '.join(sorted(unknown))}")
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
-    return train_all(args) if args.mode == "train" else report(args)
+    return {"train": train_all, "finalize": finalize, "report": report}[args.mode](args)
 
 
 if __name__ == "__main__":
