@@ -192,6 +192,31 @@ def test_discriminator_free_penalties_train(tc):
     assert (stats[3] == 0) == (tc == "none")
 
 
+def test_discriminator_compares_codes_of_one_encoder(monkeypatch):
+    """D's "joint" and "permuted" codes come from the same encoder weights: the second batch is coded
+    before the VAE update. (Coded after it, D learns the encoder's last move instead of the dependence
+    between dimensions, and the TC term then pushes the KL up: docs/training.md.)"""
+    import copy
+
+    monkeypatch.setattr(FactorVAE, "reparameterize", staticmethod(lambda mu, logvar, generator=None: mu))
+    trainer = _small_trainer(gamma=10.0, lr=1e-2, precision="fp32", channels_last=False)
+    before = copy.deepcopy(trainer.vae)
+    x1, x2 = torch.rand(8, 1, 64, 64).round(), torch.rand(8, 1, 64, 64).round()
+    seen = {}
+
+    def keep_d_inputs(module, args, out):
+        seen["codes"] = args[0].detach()  # the D update is the only call of disc_train
+
+    trainer.disc_train.register_forward_hook(keep_d_inputs)
+    trainer.step(x1, x2)
+    with torch.no_grad():
+        old_codes, new_codes = before.encode(x2)[0], trainer.vae.encode(x2)[0]
+    permuted = seen["codes"][8:]
+    assert not torch.allclose(old_codes.sort(0).values, new_codes.sort(0).values, atol=1e-3)  # the update moved them
+    assert torch.allclose(permuted.sort(0).values, old_codes.sort(0).values, atol=1e-5)
+    assert torch.allclose(seen["codes"][:8], before.encode(x1)[0].detach(), atol=1e-5)
+
+
 def test_step_equals_a_textbook_factor_vae_step(monkeypatch):
     """With the random draws fixed, one trainer step = the paper's algorithm written out plainly."""
     import copy
@@ -221,9 +246,12 @@ def test_step_equals_a_textbook_factor_vae_step(monkeypatch):
     stats = trainer.step(x1, x2)
 
     draws["n"] = 0
+    with torch.no_grad():  # the second batch is coded first, by the encoder that codes x1 (not the updated one)
+        mu2, logvar2 = vae.encode(x2)
+        z2 = mu2 + eps[0] * torch.exp(0.5 * logvar2)
     mu, logvar = vae.encode(x1)
-    z = mu + eps[0] * torch.exp(0.5 * logvar)
-    draws["n"] = 1
+    z = mu + eps[1] * torch.exp(0.5 * logvar)
+    draws["n"] = 2
     recon = F.binary_cross_entropy_with_logits(vae.decode(z), x1, reduction="sum") / 8
     kl = (-0.5 * (1 + logvar - mu ** 2 - logvar.exp())).sum(1).mean()
     d_z = disc(z)
@@ -231,9 +259,6 @@ def test_step_equals_a_textbook_factor_vae_step(monkeypatch):
     opt_vae.zero_grad()
     (recon + 2.0 * kl + 6.4 * tc).backward()
     opt_vae.step()
-    with torch.no_grad():
-        mu2, logvar2 = vae.encode(x2)
-        z2 = mu2 + eps[1] * torch.exp(0.5 * logvar2)
     z_perm = torch.gather(z2, 0, order)
     d_loss = 0.5 * (F.cross_entropy(disc(z.detach()), torch.zeros(8, dtype=torch.long))
                     + F.cross_entropy(disc(z_perm), torch.ones(8, dtype=torch.long)))

@@ -3,9 +3,16 @@
 1. VAE update: encode batch x1, sample z, decode; loss = recon + beta * KL + gamma * TC, where TC is
    the discriminator's density-ratio estimate on z (D's weights are *detached* for this term, so the
    VAE step neither needs nor leaves gradients in D), or the Gaussian fit of the batch's codes.
-2. D update: encode a second independent batch x2 without gradients, permute its codes per
-   dimension, and train D to tell ``z.detach()`` (joint) from the permuted codes. Detaching means
-   the D loss cannot reach the encoder, and nothing is modified in place that a later backward needs.
+2. D update: train D to tell ``z.detach()`` (joint) from the per-dimension permuted codes of a
+   second independent batch x2. Detaching means the D loss cannot reach the encoder, and nothing is
+   modified in place that a later backward needs.
+
+x2 is encoded *before* the VAE update, by the same encoder weights that coded x1. Encoding it after
+the update (as the best-known PyTorch code does) hands D a signal that has nothing to do with
+dependence between dimensions: "joint" codes come from the encoder of step t, "permuted" ones from
+step t+1. D learns the direction the encoder just moved in, the TC term then pushes the codes further
+along it, and the loop feeds itself: the KL grows with no gain in reconstruction (docs/training.md,
+"The discriminator's two batches").
 
 With ``tc="none"`` (or gaussian TCs) there is no discriminator and no second batch.
 """
@@ -132,6 +139,18 @@ class FactorVAETrainer:
 
         ``step`` (0-based) only matters with a KL or TC warm-up; None means "after the warm-ups".
         """
+        z2 = None
+        if self.disc is not None:
+            if x2 is None:
+                raise ValueError("the discriminator step needs a second batch x2")
+            z2 = self.second_batch_codes(x2)  # before the update: the same encoder as x1's codes
+        stats, z1 = self.vae_update(x1, step)
+        if z2 is not None:
+            stats[4:6] = self.disc_update(z1, z2)
+        return stats
+
+    def vae_update(self, x1: torch.Tensor, step: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The VAE half of a step: (stats with d_loss and d_acc 0, the detached fp32 codes of x1)."""
         cfg = self.config
         beta = cfg.beta if step is None else self.kl_weight(step)
         gamma = cfg.gamma if step is None else self.tc_weight(step)
@@ -155,25 +174,34 @@ class FactorVAETrainer:
         loss.backward()
         self.opt_vae.step()
 
+        z1 = z32.detach()
         with torch.no_grad():
-            tc_gauss = gaussian_tc(z32.detach()) if z32.shape[0] > 1 else torch.zeros((), device=self.device)
-        zero = torch.zeros((), device=self.device)
-        d_loss, d_acc = zero, zero  # reported as null in losses.jsonl when there is no discriminator
-        if self.disc is not None:
-            if x2 is None:
-                raise ValueError("the discriminator step needs a second batch x2")
-            with torch.no_grad(), self.autocast():
-                mu2, logvar2 = self.vae.encode(x2)
-                z2 = FactorVAE.reparameterize(mu2.float(), logvar2.float(), self.generator)
-            codes = torch.cat([z32.detach(), permute_dims(z2, self.generator)])
-            with self.autocast():
-                d_logits = self.disc_train(codes)
-            d_loss, d_acc = discriminator_loss(d_logits[: z.shape[0]], d_logits[z.shape[0]:])
-            self.opt_disc.zero_grad(set_to_none=True)
-            d_loss.backward()
-            self.opt_disc.step()
-        return torch.stack([loss.detach(), recon.detach(), kl.detach(), tc.detach(), d_loss.detach(),
-                            d_acc.detach(), tc_gauss]).float()
+            tc_gauss = gaussian_tc(z1) if z1.shape[0] > 1 else torch.zeros((), device=self.device)
+        zero = torch.zeros((), device=self.device)  # d_loss, d_acc: null in losses.jsonl without a D
+        stats = torch.stack([loss.detach(), recon.detach(), kl.detach(), tc.detach(), zero, zero, tc_gauss])
+        return stats.float(), z1
+
+    def disc_update(self, z_joint: torch.Tensor, z_other: torch.Tensor) -> torch.Tensor:
+        """The D half of a step: train D to tell ``z_joint`` from ``z_other`` permuted per dimension.
+
+        Both must be codes of the same encoder weights (see the module's docstring). Returns
+        (d_loss, d_acc).
+        """
+        codes = torch.cat([z_joint, permute_dims(z_other, self.generator)])
+        with self.autocast():
+            d_logits = self.disc_train(codes)
+        d_loss, d_acc = discriminator_loss(d_logits[: z_joint.shape[0]], d_logits[z_joint.shape[0]:])
+        self.opt_disc.zero_grad(set_to_none=True)
+        d_loss.backward()
+        self.opt_disc.step()
+        return torch.stack([d_loss.detach(), d_acc.detach()]).float()
+
+    @torch.no_grad()
+    def second_batch_codes(self, x2: torch.Tensor) -> torch.Tensor:
+        """Sampled codes (fp32) of the discriminator's second batch, by the encoder as it is now."""
+        with self.autocast():
+            mu2, logvar2 = self.vae.encode(x2)
+        return FactorVAE.reparameterize(mu2.float(), logvar2.float(), self.generator)
 
     # -- latent range ---------------------------------------------------------------------------
 
