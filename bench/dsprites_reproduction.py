@@ -77,9 +77,11 @@ def score(run: Path, seed: int, final: bool) -> dict:
     import torch
 
     from nar_solver.data import make_world
-    from nar_solver.evaluate.disentanglement import DisentanglementSettings, model_encoder
-    from nar_solver.evaluate.factors import sample_codes
-    from nar_solver.evaluate.metrics import dci, factorvae_score, mig
+    from nar_solver.metrics.dci import dci
+    from nar_solver.metrics.factorvae_score import factorvae_score
+    from nar_solver.metrics.mig import mig
+    from nar_solver.metrics.runner import DisentanglementSettings, model_encoder
+    from nar_solver.metrics.sampling import sample_codes
     from nar_solver.run.checkpoint import load_model
 
     settings = DisentanglementSettings.standard()
@@ -191,7 +193,7 @@ def _mean_sd(values: list[float]) -> str:
 
 
 def report(args) -> int:
-    from nar_solver.figures import _pyplot, _save
+    from nar_solver.figures import pyplot, save_figure
 
     rows = read_scores(Path(args.runs) / "scores.jsonl")
     if not rows:
@@ -234,7 +236,7 @@ def report(args) -> int:
             cells.append(f"{statistics.mean(values):7.3f}" if values else f"{'-':>7s}")
         print(f"{LABELS[objective]:24s} " + " ".join(cells))
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     colours = {"vae": "tab:grey", "beta4": "tab:blue", "factor10": "tab:orange", "factor40": "tab:red"}
     for objective in OBJECTIVES:
@@ -256,7 +258,7 @@ def report(args) -> int:
     right.axhline(0.82, color="black", lw=0.8, ls="--")
     right.text(right.get_xlim()[0], 0.825, " Kim & Mnih 2018 (3e5 steps)", fontsize=7, va="bottom")
     fig.tight_layout()
-    _save(fig, args.figure)
+    save_figure(fig, args.figure)
     print(f"\nfigure: {args.figure}")
     return 0
 
