@@ -177,6 +177,7 @@ class SharedJointPassTrainer(FactorVAETrainer):
         cfg = self.config
         vae_params, disc_params = list(self.vae.parameters()), list(self.disc.parameters())
         self.vae.train()
+        z2 = self.second_batch_codes(x2)  # before the update, as the plain step (docs/training.md)
         logits, mu, logvar, z = self.vae(x1, generator=self.generator)
         recon, kl = reconstruction_loss(logits, x1), kl_divergence(mu, logvar)
         d_joint = self.disc(z)  # D's weights in the graph: this pass serves D's update too
@@ -185,9 +186,6 @@ class SharedJointPassTrainer(FactorVAETrainer):
         self.opt_vae.zero_grad(set_to_none=True)
         loss.backward(inputs=vae_params, retain_graph=True)  # no gradient into D's weights
         self.opt_vae.step()
-        with torch.no_grad():
-            mu2, logvar2 = self.vae.encode(x2)
-            z2 = FactorVAE.reparameterize(mu2, logvar2, self.generator)
         d_loss, _ = discriminator_loss(d_joint, self.disc(permute_dims(z2, self.generator)))
         self.opt_disc.zero_grad(set_to_none=True)
         d_loss.backward(inputs=disc_params)  # stops at z: the VAE has already stepped

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from nar_solver.run.shipped import SHIPPED
+
 REPO = Path(__file__).resolve().parent.parent
 SKIP = shutil.ignore_patterns(".git", ".venv", "runs", "build", "dist", "*.egg-info", "__pycache__",
                               ".pytest_cache", ".hypothesis", "*.tmp")
@@ -63,9 +65,10 @@ def installed(tmp_path_factory):
 
 
 def test_the_wheel_carries_the_shipped_models(installed):
+    assert len(SHIPPED) == 5
     built, _, _ = installed
     names = set(zipfile.ZipFile(built).namelist())
-    for model in ("objects", "objects-broadcast", "boards", "boards-broadcast"):
+    for model in SHIPPED.values():
         for name in ("config.json", "model.safetensors", "losses.jsonl", "figures/losses.png"):
             assert f"nar_solver/checkpoints/{model}/{name}" in names
 
