@@ -62,6 +62,8 @@ class TrainConfig:
     beta: float = 1.0               # weight of the KL term (beta-VAE when != 1)
     kl_warmup: int = 0              # steps over which the KL weight rises linearly from 0 to beta (0 = off)
     tc_warmup: int = 0              # steps over which the TC weight rises linearly from 0 to gamma (0 = off)
+    ink_weight: float = 1.0         # weight of ink pixels in the reconstruction term (1 = plain Bernoulli)
+    recon_scales: int = 1           # 1 = plain; k: also the Bernoulli term of 2x, 4x... average-pooled images
     steps: int = 20000              # total optimisation steps (each: a VAE update and a D update)
     batch_size: int = 64            # per step and per process; D also sees a second batch this size
     lr: float = 1e-4                # VAE Adam learning rate
@@ -188,6 +190,10 @@ class TrainConfig:
                      "latent_sample"):
             if getattr(self, name) < 1:
                 raise bad(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not (math.isfinite(self.ink_weight) and 1.0 <= self.ink_weight <= 100.0):
+            raise bad(f"ink_weight must be between 1 and 100, got {self.ink_weight}")
+        if not 1 <= self.recon_scales <= 4:
+            raise bad(f"recon_scales must be between 1 and 4, got {self.recon_scales}")
         for name in ("kl_warmup", "tc_warmup"):
             if getattr(self, name) < 0:
                 raise bad(f"{name} must be >= 0, got {getattr(self, name)}")
