@@ -133,3 +133,25 @@ def test_varied_identity_counts_the_nearest_clean_render_of_the_same_shape_and_c
     assert result.accuracy == 0.0 and result.shape_accuracy == pytest.approx(1 / 3)
     with pytest.raises(NarError, match="varied identity"):
         varied_identity(recon[:2], clean, shape, x, y)
+
+
+def test_the_where_head_starts_at_the_ink_centre_in_the_decoders_coordinates():
+    """Untrained, the means of z[:, :2] are already the object's position: a glyph in cell (x, y) gives
+    the centre of its tile, so the decoder's tile overlaps the object from the first step."""
+    from nar_solver.evaluate.probe_images import grid_images
+    from nar_solver.model.images import to_ink
+    from nar_solver.model.whatwhere import pixel_coordinates
+
+    torch.manual_seed(4)
+    vae = FactorVAE(z_dim=5, architecture="whatwhere32")
+    square = to_ink(grid_images()[9:18])          # the square in the 9 cells, ordered (y, x)
+    mu, _ = vae.encode(square)
+    ink = square[:, 0]
+    coords = pixel_coordinates()
+    centre_x = (ink.sum(1) * coords).sum(1) / ink.sum((1, 2))
+    centre_y = (ink.sum(2) * coords).sum(1) / ink.sum((1, 2))
+    assert torch.allclose(mu[:, 0], centre_x, atol=0.02) and torch.allclose(mu[:, 1], centre_y, atol=0.02)
+    assert (mu[:, 0].view(3, 3).diff(dim=1) > 0.5).all() and (mu[:, 1].view(3, 3).diff(dim=0) > 0.5).all()
+    # the reference init re-initialises every layer but the where head
+    assert torch.allclose(FactorVAE(5, init="reference", architecture="whatwhere32").encode(square)[0][:, :2],
+                          mu[:, :2], atol=1e-5)

@@ -24,7 +24,7 @@ from torch import nn
 
 from nar_solver.model.broadcast import SpatialBroadcastDecoder
 from nar_solver.model.gemm_deconv import GemmConvTranspose2d
-from nar_solver.model.whatwhere import WhatWhereDecoder
+from nar_solver.model.whatwhere import WHERE_DIMS, WhatWhereDecoder, WhereHead
 
 #: The paper's architecture, the default.
 ARCHITECTURE = "factorvae-conv64"
@@ -115,11 +115,17 @@ class FactorVAE(nn.Module):
         else:
             with torch.no_grad():
                 self.encoder.fc[-1].bias[z_dim:].fill_(DEFAULT_LOGVAR_BIAS)
+        # what/where: the means of z[:, :2] are the where head's soft-argmax (nar_solver.model.whatwhere),
+        # made after any re-initialisation so that it starts as the ink's centre
+        self.where = WhereHead() if architecture in WHATWHERE else None
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior mean and log-variance, each (N, z_dim)."""
         stats = self.encoder(x)
-        return stats[:, : self.z_dim], stats[:, self.z_dim :]
+        mu, logvar = stats[:, : self.z_dim], stats[:, self.z_dim :]
+        if self.where is not None:
+            mu = torch.cat([self.where(x).to(mu.dtype), mu[:, WHERE_DIMS:]], 1)
+        return mu, logvar
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Bernoulli logits (N,1,64,64); ``torch.sigmoid`` gives ink probabilities."""
