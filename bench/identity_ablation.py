@@ -43,7 +43,7 @@ def row_of(label: str, run: str, metrics: bool) -> dict:
 
 
 def markdown(rows: list[dict]) -> str:
-    head = ("| run | step | decoder | z | ink w | scales | identity clean | identity varied | x R^2 | y R^2 "
+    head = ("| run | step | decoder | z | ink w | scales | KL warm-up | identity clean | identity varied | x R^2 | y R^2 "
             "| shift | active dims | MIG | DCI D | FactorVAE |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
 
@@ -52,7 +52,7 @@ def markdown(rows: list[dict]) -> str:
 
     for r in rows:
         lines.append(f"| {r['label']} | {r['step']} | {r['architecture']} | {r['z']} | {r['ink_weight']:g} | "
-                     f"{r['recon_scales']} | {r['identity']:.1%} | {r['varied_identity']:.1%} | {r['x_r2']:.3f} | "
+                     f"{r['recon_scales']} | {r['kl_warmup']} | {r['identity']:.1%} | {r['varied_identity']:.1%} | {r['x_r2']:.3f} | "
                      f"{r['y_r2']:.3f} | {r['shift']:.3f} | {r['active']} | {num(r, 'mig', '.2f')} | "
                      f"{num(r, 'dci_d', '.2f')} | {num(r, 'factorvae', '.2f')} |")
     return "\n".join(lines) + "\n"

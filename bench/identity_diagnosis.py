@@ -45,8 +45,7 @@ def model_numbers(run: str) -> None:
     loaded = load_model(run, device="cpu")
     vae = loaded.vae
     clean = to_ink(grid_images())
-    stats = vae.encoder(clean)
-    mu, logvar = stats[:, :vae.z_dim], stats[:, vae.z_dim:]
+    mu, logvar = vae.encode(clean)
     kl = kl_per_dim(mu, logvar)
     logits = vae.decode(mu).float()
     bce = F.binary_cross_entropy_with_logits(logits, clean, reduction="none").sum((1, 2, 3)).view(len(SHAPES), 9)

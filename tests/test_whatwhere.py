@@ -119,20 +119,24 @@ def test_whatwhere_needs_more_than_the_two_where_dims():
         FactorVAE(z_dim=2, architecture="whatwhere32")
 
 
-def test_varied_identity_counts_the_nearest_clean_render_of_the_same_shape_and_cell():
+def test_varied_identity_matches_against_every_shape_drawn_at_the_same_place():
     rng = np.random.default_rng(0)
     clean = rng.random((2 * 9, 16))
     shape = np.array([0, 1, 1])
     x, y = np.array([2, 0, 1]), np.array([0, 1, 2])
     own = shape * 9 + y * 3 + x
-    recon = clean[own] + 0.01
-    result = varied_identity(recon, clean, shape, x, y)
-    assert result.accuracy == 1.0 and result.shape_accuracy == 1.0
-    wrong = clean[[1 * 9 + 2, 0 * 9 + 3, 1 * 9 + 0]]  # wrong shape right cell, wrong shape, right shape wrong cell
-    result = varied_identity(wrong, clean, shape, x, y)
-    assert result.accuracy == 0.0 and result.shape_accuracy == pytest.approx(1 / 3)
+    candidates = rng.random((3, 2, 16))            # each render's two shapes, drawn where it stands
+    recon = candidates[np.arange(3), shape] + 0.01
+    result = varied_identity(recon, candidates, clean, shape, x, y)
+    assert result.accuracy == 1.0 and result.per_shape == [1.0, 1.0]
+    # nearest to the other shape at its place: wrong, whatever the clean grid says
+    wrong = candidates[np.arange(3), 1 - shape]
+    assert varied_identity(wrong, candidates, clean, shape, x, y).accuracy == 0.0
+    # the grid measure: right (shape, cell), wrong shape right cell, right shape wrong cell
+    grid = varied_identity(clean[[own[0], 0 * 9 + 3, 1 * 9 + 0]], candidates, clean, shape, x, y)
+    assert grid.grid_accuracy == pytest.approx(1 / 3) and grid.grid_shape_accuracy == pytest.approx(2 / 3)
     with pytest.raises(NarError, match="varied identity"):
-        varied_identity(recon[:2], clean, shape, x, y)
+        varied_identity(recon[:2], candidates, clean, shape, x, y)
 
 
 def test_the_where_head_starts_at_the_ink_centre_in_the_decoders_coordinates():

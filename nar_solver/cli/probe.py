@@ -30,8 +30,9 @@ def score_table(data: dict):
                                data["shape_separation"])
     details = {
         "reconstruction_identity": f"shape right {ident['shape_accuracy']:.1%}, cell right {ident['cell_accuracy']:.1%}",
-        "varied_identity": (f"shape right {data['varied_identity']['shape_accuracy']:.1%} "
-                            f"({data['settings']['samples']} glyph-varied renders per shape and cell)"),
+        "varied_identity": (f"{data['settings']['samples']} varied renders per shape and cell, against canonical "
+                            f"glyphs at the same place; against the clean grid "
+                            f"{data['varied_identity']['grid_accuracy']:.1%}"),
         "x_r2": f"z{axes['x']['dim']}; gaps {axes['x']['gaps'][0]:+.3f} {axes['x']['gaps'][1]:+.3f}, "
                 f"ratio {axes['x']['gap_ratio']:.2f}, ordered {'yes' if axes['x']['ordered'] else 'no'}",
         "y_r2": f"z{axes['y']['dim']}; gaps {axes['y']['gaps'][0]:+.3f} {axes['y']['gaps'][1]:+.3f}, "

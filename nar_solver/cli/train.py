@@ -98,7 +98,8 @@ def config_options(func):
 
 @click.command("train")
 @click.option("--preset", default=None,
-              help="Settings of a shipped model: objects | objects-broadcast | boards | boards-broadcast. "
+              help="Settings of a shipped model: objects | objects-broadcast | objects-whatwhere | boards | "
+                   "boards-broadcast. "
                    "Options override it.")
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None, help="New run folder.")
 @click.option("--resume", "resume", type=click.Path(path_type=Path), default=None,

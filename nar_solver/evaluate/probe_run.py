@@ -21,8 +21,8 @@ import torch
 from nar_solver.errors import NarError
 from nar_solver.evaluate import probe as measures
 from nar_solver.run.checkpoint import load_model
-from nar_solver.evaluate.probe_images import (MAX_SAMPLES, MAX_SWEEP, grid_images, position_sweep,
-                                              varied_images)
+from nar_solver.evaluate.probe_images import (MAX_SAMPLES, MAX_SWEEP, canonical_at, grid_images,
+                                              position_sweep, varied_images)
 from nar_solver.world.board import GRID
 from nar_solver.world.glyphs import SHAPES
 
@@ -114,6 +114,11 @@ def decode_probs(vae: torch.nn.Module, codes: torch.Tensor) -> np.ndarray:
     return torch.cat(parts).cpu().numpy()
 
 
+def ink_of_grey(grey: np.ndarray) -> np.ndarray:
+    """uint8 grey (any shape) -> float32 ink in [0, 1], the scale the decoder's probabilities are on."""
+    return (255 - grey.astype(np.float32)) / 255.0
+
+
 def _sweep_dims(axes: dict) -> tuple[int, int]:
     """The x and y dimensions to draw: (b)'s best ones, or for y the next best if they coincide."""
     x_dim, y_dim = axes["x"].dim, axes["y"].dim
@@ -157,8 +162,10 @@ def probe_model(vae: torch.nn.Module, latent_low, latent_high, settings: ProbeSe
     zv = encode_means(manifold.vae, varied.images, device)
     u = manifold.normalise(zv).cpu().numpy()
     note("decoding them")
-    varied_ident = measures.varied_identity(decode_probs(manifold.vae, zv), to_ink(clean)[:, 0].numpy(),
-                                            varied.shape, varied.x, varied.y)
+    candidates = canonical_at(varied)
+    varied_ident = measures.varied_identity(decode_probs(manifold.vae, zv), ink_of_grey(candidates),
+                                            to_ink(clean)[:, 0].numpy(), varied.shape, varied.x, varied.y)
+    del candidates
     separation = measures.shape_separation(u.reshape(shapes, GRID, GRID, settings.samples, -1))
 
     note("encoding the position sweep")
