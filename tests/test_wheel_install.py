@@ -65,7 +65,7 @@ def installed(tmp_path_factory):
 def test_the_wheel_carries_the_shipped_models(installed):
     built, _, _ = installed
     names = set(zipfile.ZipFile(built).namelist())
-    for model in ("objects", "objects-broadcast", "boards", "boards-broadcast"):
+    for model in ("objects", "objects-broadcast", "objects-whatwhere", "boards", "boards-broadcast"):
         for name in ("config.json", "model.safetensors", "losses.jsonl", "figures/losses.png"):
             assert f"nar_solver/checkpoints/{model}/{name}" in names
 
