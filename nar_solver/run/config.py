@@ -34,7 +34,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # the what/where object model (docs/training.md, "Decoded glyphs"): glyph tile + translation
     "objects-whatwhere": dict(data="objects", architecture="whatwhere32", z_dim=10, tc="discriminator", gamma=5.0,
                               tc_warmup=1000, beta=1.0, batch_size=64, init="default", lr=4e-4, lr_d=1e-4,
-                              steps=6000, jitter=2.0, jitter_fraction=0.5, variation=True, ink_weight=3.0,
+                              steps=6000, jitter=2.0, jitter_fraction=0.5, variation=True, ink_weight=5.0,
                               kl_warmup=1500),
     "boards": dict(data="boards", z_dim=10, tc="discriminator", gamma=10.0, beta=1.0, batch_size=64,
                    init="default", lr=4e-4, lr_d=1e-4, steps=4500, jitter=0.0, variation=False),
