@@ -220,7 +220,17 @@ class PerfectVAE(torch.nn.Module):
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         cells = (z[:, :2] * 2).round().clamp(0, 2).long()
         shape = z[:, 2:].argmax(1)
-        grey = np.stack([render_board(Board.of([(SHAPES[int(s)], int(c[0]), int(c[1]))])) for s, c in zip(shape, cells)])
+        # the canonical glyph, its centre of mass put back where the code says (sub-pixel, as jittered
+        # training objects are drawn), so glyph-varied renders come back at their own place
+        from nar_solver.data.render import render_single_objects
+        from nar_solver.world.glyphs import glyph_tile
+
+        centre = z[:, :2].double() * 40.0 + 12.0                                       # (col, row) px
+        glyph_centre = self.tile_centre[shape * self.variants].double().flip(1)        # (col, row) in the tile
+        offset = (centre - glyph_centre - 2.0 - 20.0 * cells.double()).numpy()
+        offset = np.where(np.abs(offset) < 1e-3, 0.0, offset)
+        tiles = np.stack([glyph_tile(SHAPES[int(s)]) for s in shape])
+        grey = render_single_objects(tiles, cells[:, 0].numpy(), cells[:, 1].numpy(), offset[:, 0], offset[:, 1])
         p = to_ink(grey).clamp(1e-6, 1 - 1e-6)
         return torch.log(p / (1 - p))
 
@@ -299,7 +309,7 @@ def test_probe_command_end_to_end(tiny_run, tmp_path, monkeypatch):
     out = Path("runs") / "probe-tiny"
     assert f"to {out}" in result.output and "shift probe" in result.output
     data = json.loads((out / "probe.json").read_text())
-    assert set(data["scores"]) == {"reconstruction_identity", "x_r2", "y_r2", "shift_probe", "shape_separation"}
+    assert set(data["scores"]) == {"reconstruction_identity", "varied_identity", "x_r2", "y_r2", "shift_probe", "shape_separation"}
     assert all(0.0 <= data["scores"][k] <= 1.0 for k in ("reconstruction_identity", "x_r2", "y_r2", "shift_probe"))
     assert set(data["dimension_factors"].values()) <= {"x", "y", "shape"}
     assert data["settings"] == {"samples": 2, "sweep": 3, "sweep_shape": "square", "seed": 1, "normalisation": "range"}

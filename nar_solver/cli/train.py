@@ -57,13 +57,16 @@ CONFIG_OPTIONS: tuple[tuple[str, type | None, str], ...] = (
     ("--data", str, "boards | objects | dsprites | a puzzle folder (all its PNGs)."),
     ("--steps", int, "Total training steps."), ("--z-dim", int, "Latent dimensions."),
     ("--architecture", str, "factorvae-conv64 (the paper's deconvolution decoder) | broadcast16 | "
-                            "broadcast32 | broadcast64 (spatial broadcast decoder at that grid, docs/training.md)."),
+                            "broadcast32 | broadcast64 (spatial broadcast decoder at that grid) | whatwhere32 (a glyph tile "
+                            "placed at z[0], z[1]; docs/training.md)."),
     ("--hold-out", str, "Shapes never drawn in training, comma-separated (e.g. k,u,psi,w), to test unseen shapes."),
     # the objective
     ("--tc", str, "Total-correlation penalty: discriminator | gaussian | gaussian-prior | none."),
     ("--gamma", float, "TC weight (0 = plain VAE)."), ("--beta", float, "KL weight (beta-VAE when != 1)."),
     ("--kl-warmup", int, "Steps over which the KL weight rises from 0 to beta (0 = off)."),
     ("--tc-warmup", int, "Steps over which the TC weight rises from 0 to gamma (0 = off)."),
+    ("--ink-weight", float, "Weight of ink pixels in the reconstruction term (1 = plain Bernoulli)."),
+    ("--recon-scales", int, "Also score 2x, 4x ... average-pooled images (1 = full resolution only)."),
     # the optimisation
     ("--batch-size", int, "Images per batch (the discriminator sees a second batch)."),
     ("--init", str, "default (PyTorch init, log-variance bias -6) | reference (N(0, 0.02))."),
@@ -100,7 +103,8 @@ def config_options(func):
 
 @click.command("train")
 @click.option("--preset", default=None,
-              help="Settings of a shipped model: objects | objects-broadcast | boards | boards-broadcast. "
+              help="Settings of a shipped model: objects | objects-broadcast | objects-whatwhere | boards | "
+                   "boards-broadcast. "
                    "Options override it.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Start from the settings of this JSON file: a previous run's config.json, or one written "

@@ -6,7 +6,9 @@ Encoder: four 4x4 stride-2 convolutions (32, 32, 64, 64 channels, ReLU) -> FC 12
 - ``factorvae-conv64`` mirrors the encoder: FC 128 -> FC 4*4*64 -> transposed 4x4 stride-2
   convolutions to 64, 32, 32 and finally 1 channel of Bernoulli logits (the paper's net);
 - ``broadcastN`` is the spatial broadcast decoder (Watters et al. 2019) with its convolutions at
-  N x N (``nar_solver.model.broadcast``), made for images of small objects.
+  N x N (``nar_solver.model.broadcast``), made for images of small objects;
+- ``whatwhere32`` draws the glyph on a 32 x 32 tile from z[2:] and places it at the translation
+  z[:2] (``nar_solver.model.whatwhere``), made for one object per image.
 
 The architecture's name is stored with the weights, so a checkpoint of one is never loaded as the other.
 Two initialisations (``init``): "reference" is N(0, 0.02) weights with zero biases, as in the
@@ -22,6 +24,7 @@ from torch import nn
 
 from nar_solver.model.broadcast import SpatialBroadcastDecoder
 from nar_solver.model.gemm_deconv import GemmConvTranspose2d
+from nar_solver.model.whatwhere import WHERE_DIMS, WhatWhereDecoder, WhereHead
 
 #: The paper's architecture, the default.
 ARCHITECTURE = "factorvae-conv64"
@@ -33,7 +36,10 @@ ARCHITECTURES: dict[str, tuple[int, int] | None] = {
     "broadcast16": (16, 64),
     "broadcast32": (32, 32),
     "broadcast64": (64, 16),
+    "whatwhere32": (32, 64),
 }
+#: The what/where architectures among them: (tile size, deconvolution width).
+WHATWHERE = frozenset({"whatwhere32"})
 INITS = ("default", "reference")
 #: Starting log-variance of q(z|x) under the "default" init: informative codes from step one.
 DEFAULT_LOGVAR_BIAS = -6.0
@@ -98,17 +104,28 @@ class FactorVAE(nn.Module):
         self.architecture = architecture
         self.encoder = Encoder(z_dim)
         broadcast = ARCHITECTURES[architecture]
-        self.decoder = Decoder(z_dim) if broadcast is None else SpatialBroadcastDecoder(z_dim, *broadcast)
+        if architecture in WHATWHERE:
+            self.decoder: nn.Module = WhatWhereDecoder(z_dim, *broadcast)
+        elif broadcast is None:
+            self.decoder = Decoder(z_dim)
+        else:
+            self.decoder = SpatialBroadcastDecoder(z_dim, *broadcast)
         if init == "reference":
             init_weights(self)
         else:
             with torch.no_grad():
                 self.encoder.fc[-1].bias[z_dim:].fill_(DEFAULT_LOGVAR_BIAS)
+        # what/where: the means of z[:, :2] are the where head's soft-argmax (nar_solver.model.whatwhere),
+        # made after any re-initialisation so that it starts as the ink's centre
+        self.where = WhereHead() if architecture in WHATWHERE else None
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior mean and log-variance, each (N, z_dim)."""
         stats = self.encoder(x)
-        return stats[:, : self.z_dim], stats[:, self.z_dim :]
+        mu, logvar = stats[:, : self.z_dim], stats[:, self.z_dim :]
+        if self.where is not None:
+            mu = torch.cat([self.where(x).to(mu.dtype), mu[:, WHERE_DIMS:]], 1)
+        return mu, logvar
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Bernoulli logits (N,1,64,64); ``torch.sigmoid`` gives ink probabilities."""

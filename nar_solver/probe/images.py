@@ -43,6 +43,8 @@ class VariedImages:
     x: np.ndarray       # (N,) column
     y: np.ndarray       # (N,) row
     samples: int
+    dx: np.ndarray | None = None   # (N,) pixel offset of each render from its cell (columns)
+    dy: np.ndarray | None = None   # (N,) ... (rows)
 
 
 @functools.lru_cache(maxsize=4)
@@ -64,7 +66,21 @@ def varied_images(samples: int, seed: int = 0, shapes: tuple[str, ...] = SHAPES)
     factors = source.placements(rng, grid.shape[1])
     factors.update(shape=grid[0], y=grid[1], x=grid[2])
     images = source.place(rng, factors)
-    return VariedImages(images, grid[0], grid[2], grid[1], samples)
+    return VariedImages(images, grid[0], grid[2], grid[1], samples, factors["dx"], factors["dy"])
+
+
+def canonical_at(varied: VariedImages, shapes: tuple[str, ...] = SHAPES) -> np.ndarray:
+    """(N, S, 64, 64) uint8: every shape's canonical (puzzle) glyph drawn exactly where each varied
+    render's glyph stands (its cell and pixel offset), the candidates a reconstruction is matched to."""
+    from nar_solver.data.render import render_single_objects
+    from nar_solver.world.glyphs import glyph_tile
+
+    tiles = np.stack([glyph_tile(s) for s in shapes])                   # (S, 20, 20) canonical
+    n, k = len(varied.images), len(shapes)
+    out = render_single_objects(np.repeat(tiles[None], n, 0).reshape(n * k, *tiles.shape[1:]),
+                                np.repeat(varied.x, k), np.repeat(varied.y, k),
+                                np.repeat(varied.dx, k), np.repeat(varied.dy, k))
+    return out.reshape(n, k, *out.shape[1:])
 
 
 @dataclass

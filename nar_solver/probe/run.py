@@ -21,8 +21,8 @@ import torch
 from nar_solver.errors import NarError
 from nar_solver.probe import measures
 from nar_solver.run.checkpoint import load_model
-from nar_solver.probe.images import (MAX_SAMPLES, MAX_SWEEP, grid_images, position_sweep,
-                                              varied_images)
+from nar_solver.probe.images import (MAX_SAMPLES, MAX_SWEEP, canonical_at, grid_images, position_sweep,
+                                     varied_images)
 from nar_solver.world.board import GRID
 from nar_solver.world.glyphs import SHAPES
 
@@ -64,6 +64,7 @@ class ProbeReport:
     settings: dict
     active_dims: list
     identity: measures.IdentityResult
+    varied_identity: measures.VariedIdentityResult
     axes: dict                      # {"x": AxisResult, "y": AxisResult}
     shares: dict
     dimension_factors: dict
@@ -75,7 +76,8 @@ class ProbeReport:
 
     @property
     def scores(self) -> dict[str, float]:
-        return {"reconstruction_identity": self.identity.accuracy, "x_r2": self.axes["x"].r2,
+        return {"reconstruction_identity": self.identity.accuracy,
+                "varied_identity": self.varied_identity.accuracy, "x_r2": self.axes["x"].r2,
                 "y_r2": self.axes["y"].r2, "shift_probe": self.shift.score,
                 "shape_separation": self.separation.score}
 
@@ -86,6 +88,7 @@ class ProbeReport:
             "passed": {k: bool(v >= measures.TARGETS[k]) for k, v in self.scores.items()},
             "dimension_factors": self.dimension_factors, "active_dims": self.active_dims,
             "reconstruction_identity": self.identity.to_dict(),
+            "varied_identity": self.varied_identity.to_dict(),
             "axes": {k: v.to_dict() for k, v in self.axes.items()},
             "variance_shares": {"dims": self.active_dims, **self.shares},
             "shift_probe": self.shift.to_dict(), "shape_separation": self.separation.to_dict(),
@@ -109,6 +112,11 @@ def decode_probs(vae: torch.nn.Module, codes: torch.Tensor) -> np.ndarray:
     parts = [torch.sigmoid(vae.decode(codes[s:s + MAX_BATCH]).float())[:, 0]
              for s in range(0, len(codes), MAX_BATCH)]
     return torch.cat(parts).cpu().numpy()
+
+
+def ink_of_grey(grey: np.ndarray) -> np.ndarray:
+    """uint8 grey (any shape) -> float32 ink in [0, 1], the scale the decoder's probabilities are on."""
+    return (255 - grey.astype(np.float32)) / 255.0
 
 
 def _sweep_dims(axes: dict) -> tuple[int, int]:
@@ -151,7 +159,13 @@ def probe_model(vae: torch.nn.Module, latent_low, latent_high, settings: ProbeSe
 
     note(f"encoding {shapes * GRID * GRID * settings.samples} varied renders")
     varied = varied_images(settings.samples, settings.seed)
-    u = manifold.normalise(encode_means(manifold.vae, varied.images, device)).cpu().numpy()
+    zv = encode_means(manifold.vae, varied.images, device)
+    u = manifold.normalise(zv).cpu().numpy()
+    note("decoding them")
+    candidates = canonical_at(varied)
+    varied_ident = measures.varied_identity(decode_probs(manifold.vae, zv), ink_of_grey(candidates),
+                                            to_ink(clean)[:, 0].numpy(), varied.shape, varied.x, varied.y)
+    del candidates
     separation = measures.shape_separation(u.reshape(shapes, GRID, GRID, settings.samples, -1))
 
     note("encoding the position sweep")
@@ -164,7 +178,8 @@ def probe_model(vae: torch.nn.Module, latent_low, latent_high, settings: ProbeSe
     arrays = {"clean": clean, "reconstructions": recon, "sweep_x": sweep.x, "sweep_y": sweep.y,
               "sweep_u": su[:, [xi, yi]]}
     return ProbeReport(
-        run=run or {}, settings=asdict(settings), active_dims=active, identity=identity, axes=axes,
+        run=run or {}, settings=asdict(settings), active_dims=active, identity=identity,
+        varied_identity=varied_ident, axes=axes,
         shares=shares, dimension_factors=names, shift=shift, separation=separation, sweep=sweep_info,
         seconds=round(time.perf_counter() - start, 2), arrays=arrays)
 

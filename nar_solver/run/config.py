@@ -33,6 +33,11 @@ PRESETS: dict[str, dict[str, Any]] = {
     "objects-broadcast": dict(data="objects", architecture="broadcast32", z_dim=10, tc="discriminator", gamma=5.0,
                               tc_warmup=1000, beta=1.0, batch_size=64, init="default", lr=4e-4, lr_d=1e-4,
                               steps=7700, jitter=2.0, jitter_fraction=0.5, variation=True),
+    # the what/where object model (docs/training.md, "Decoded glyphs"): glyph tile + translation
+    "objects-whatwhere": dict(data="objects", architecture="whatwhere32", z_dim=10, tc="discriminator", gamma=5.0,
+                              tc_warmup=1000, beta=1.0, batch_size=64, init="default", lr=4e-4, lr_d=1e-4,
+                              steps=6000, jitter=2.0, jitter_fraction=0.5, variation=True, ink_weight=5.0,
+                              kl_warmup=1500),
     "boards": dict(data="boards", z_dim=10, tc="discriminator", gamma=10.0, beta=1.0, batch_size=64,
                    init="default", lr=4e-4, lr_d=1e-4, steps=4500, jitter=0.0, variation=False),
     # the whole-board manifold with the spatial broadcast decoder (docs/manifold.md)
@@ -67,6 +72,8 @@ class TrainConfig:
     beta: float = 1.0               # weight of the KL term (beta-VAE when != 1)
     kl_warmup: int = 0              # steps over which the KL weight rises linearly from 0 to beta (0 = off)
     tc_warmup: int = 0              # steps over which the TC weight rises linearly from 0 to gamma (0 = off)
+    ink_weight: float = 1.0         # weight of ink pixels in the reconstruction term (1 = plain Bernoulli)
+    recon_scales: int = 1           # 1 = plain; k: also the Bernoulli term of 2x, 4x... average-pooled images
     steps: int = 20000              # total optimisation steps (each: a VAE update and a D update)
     batch_size: int = 64            # per step and per process; D also sees a second batch this size
     lr: float = 1e-4                # VAE Adam learning rate
@@ -212,6 +219,10 @@ class TrainConfig:
                      "latent_sample"):
             if getattr(self, name) < 1:
                 raise bad(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not (math.isfinite(self.ink_weight) and 1.0 <= self.ink_weight <= 100.0):
+            raise bad(f"ink_weight must be between 1 and 100, got {self.ink_weight}")
+        if not 1 <= self.recon_scales <= 4:
+            raise bad(f"recon_scales must be between 1 and 4, got {self.recon_scales}")
         for name in ("kl_warmup", "tc_warmup"):
             if getattr(self, name) < 0:
                 raise bad(f"{name} must be >= 0, got {getattr(self, name)}")

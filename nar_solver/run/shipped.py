@@ -14,10 +14,12 @@ from nar_solver.run.folder import RunFolder
 
 #: The shipped run folder of each preset: objects (the object-level VAE that codes shape for
 #: objects-xy), objects-broadcast (the spatial broadcast object VAE the pure latent manifold
-#: searches), boards (whole boards, deconvolution decoder) and boards-broadcast (whole boards,
-#: spatial broadcast decoder: the one the board manifold searches); dsprites-factorvae is the best run of the
-#: dSprites reproduction of Kim & Mnih 2018 (README, "Reproducing Kim & Mnih on dSprites"), for the metrics.
-SHIPPED: dict[str, str] = {"objects": "objects", "objects-broadcast": "objects-broadcast", "boards": "boards",
+#: searches), objects-whatwhere (the what/where object VAE whose decoded glyphs keep their identity,
+#: docs/training.md), boards (whole boards, deconvolution decoder), boards-broadcast (whole boards,
+#: spatial broadcast decoder: the one the board manifold searches) and dsprites-factorvae (the best run
+#: of the dSprites reproduction of Kim & Mnih 2018, README "Reproducing Kim & Mnih on dSprites").
+SHIPPED: dict[str, str] = {"objects": "objects", "objects-broadcast": "objects-broadcast",
+                           "objects-whatwhere": "objects-whatwhere", "boards": "boards",
                            "boards-broadcast": "boards-broadcast", "dsprites-factorvae": "dsprites-factorvae"}
 
 

@@ -33,6 +33,7 @@ from nar_solver.model.losses import (
     gaussian_tc,
     kl_divergence,
     permute_dims,
+    reconstruction_extra,
     reconstruction_loss,
     tc_from_logits,
 )
@@ -158,6 +159,8 @@ class FactorVAETrainer:
         with self.autocast():
             logits, mu, logvar, z = self.vae_train(x1, generator=self.generator)
             recon = reconstruction_loss(logits, x1)
+            extra = (reconstruction_extra(logits, x1, cfg.ink_weight, cfg.recon_scales)
+                     if cfg.ink_weight != 1.0 or cfg.recon_scales > 1 else None)
             kl = kl_divergence(mu, logvar)
             z32 = z.float()
             if self.disc is not None:
@@ -170,6 +173,8 @@ class FactorVAETrainer:
             else:
                 tc = torch.zeros((), device=self.device)
         loss = recon + beta * kl + gamma * tc
+        if extra is not None:  # "recon" stays the plain Bernoulli term, comparable between runs
+            loss = loss + extra
         self.opt_vae.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_vae.step()
