@@ -80,7 +80,7 @@ def test_an_installed_wheel_solves_a_shipped_puzzle_from_outside_the_checkout(in
     where = _run([venv / "bin" / "python", "-c", "import nar_solver; print(nar_solver.__file__)"], cwd=elsewhere)
     assert Path(where.strip()).resolve().is_relative_to(site.resolve())   # the wheel's copy, not the checkout
     puzzle = REPO / "puzzles" / "shift1-a"
-    for manifold, folder in (("objects-xy", "objects"), ("objects", "objects-broadcast"), ("board", "boards-broadcast")):
+    for manifold, folder in (("objects-xy", "objects"), ("objects", "objects-whatwhere"), ("board", "boards-broadcast")):
         out = _run([venv / "bin" / "nar-solver", "solve", puzzle, "--manifold", manifold, "--json",
                     "--generations", "5"], cwd=elsewhere)
         report = json.loads(out)

@@ -60,7 +60,7 @@ MAX_BATCH = 4096
 
 
 #: The shipped model (:mod:`nar_solver.run.shipped`) each kind of manifold uses by default.
-SHIPPED_PRESET: dict[str, str] = {"objects": "objects-broadcast", "objects-xy": "objects", "board": "boards-broadcast"}
+SHIPPED_PRESET: dict[str, str] = {"objects": "objects-whatwhere", "objects-xy": "objects", "board": "boards-broadcast"}
 
 
 def usable_dimensions(low: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
