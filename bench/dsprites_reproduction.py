@@ -59,8 +59,9 @@ def run_config(objective: str, seed: int, steps: int, init: str, threads: int):
 
 def log_means(run: Path, step: int) -> dict[str, float]:
     """Means of the training log's last RECON_WINDOW steps up to ``step``."""
-    rows = [json.loads(line) for line in (run / "losses.jsonl").read_text().splitlines() if line.strip()]
-    window = [r for r in rows if step - RECON_WINDOW < r["step"] <= step]
+    from nar_solver.run.folder import RunFolder
+
+    window = [r for r in RunFolder(run).read_losses(step) if r["step"] > step - RECON_WINDOW]
     keys = ("recon", "kl", "tc", "tc_gaussian", "d_acc")
     return {k: float(np.mean([r[k] for r in window])) if window and window[0].get(k) is not None else None
             for k in keys}
@@ -115,6 +116,7 @@ def read_scores(path: Path) -> list[dict]:
 def train_all(args) -> int:
     import torch
 
+    from nar_solver.run.folder import RunFolder
     from nar_solver.train.loop import train
 
     index, count = (int(v) for v in args.worker.split("/"))
@@ -140,8 +142,7 @@ def train_all(args) -> int:
             else:
                 train(config, run, progress=False, figures=False)
             trained = time.perf_counter() - started
-            if json.loads((run / "config.json").read_text())["steps"] != milestone or \
-                    not any(r["step"] == milestone for r in map(json.loads, (run / "losses.jsonl").read_text().splitlines())):
+            if not any(r["step"] == milestone for r in RunFolder(run).read_losses(milestone)):
                 print(f"{name}: stopped before step {milestone} (a signal); finalize scores what was saved")
                 return 130
             row = {"name": name, "objective": objective, "seed": seed, **score(run, seed, final=milestone == milestones[-1]),
